@@ -1,0 +1,3 @@
+from .inference import tiled_restore
+
+__all__ = ['tiled_restore']

@@ -1,0 +1,40 @@
+import os.path as osp
+
+from setuptools import find_packages, setup
+
+HERE = osp.dirname(osp.abspath(__file__))
+
+
+def read_version() -> str:
+    scope: dict = {}
+    with open(osp.join(HERE, 'mmmofme', 'version.py')) as f:
+        exec(f.read(), scope)
+    return scope['__version__']
+
+
+setup(
+    name='mmmofme',
+    version=read_version(),
+    description='MoFME deweathering mixture-of-experts as an OpenMMLab plugin '
+    '(mmagic restorer, mmseg / mmdet preprocessing stage)',
+    long_description=open(osp.join(HERE, 'README.md')).read() if osp.exists(osp.join(HERE, 'README.md')) else '',
+    long_description_content_type='text/markdown',
+    python_requires='>=3.11,<3.12',
+    packages=find_packages(include=['mmmofme', 'mmmofme.*']),
+    include_package_data=True,
+    package_data={'mmmofme': ['.mim/configs/**/*.py']},
+    install_requires=[
+        'torch==2.14.1',
+        'torchvision==0.29.1',
+        'mmengine==0.10.7',
+        'mmcv==2.1.0',
+        'numpy<2',
+    ],
+    extras_require={
+        'mmagic': ['mmagic==1.2.0', 'diffusers==0.24.0', 'transformers==4.36.2'],
+        'mmseg': ['mmsegmentation==1.2.2'],
+        'mmdet': ['mmdet==3.3.0'],
+        'tests': ['pytest', 'ruff'],
+    },
+    zip_safe=False,
+)
