@@ -1,0 +1,21 @@
+# The README's two commands: `make demo` (the main job) and `make test` (what CI runs).
+PY := .venv/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: env test lint demo clean-env
+
+env:
+	@tools/setup_env.sh
+
+lint: env
+	.venv/bin/ruff check .
+
+# pytest exits 5 when it collects no tests: make treats that, like any failure, as an error.
+test: env lint
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+demo: env
+	$(PY) tools/demo.py $(DEMO_ARGS)
+
+clean-env:
+	rm -rf .venv

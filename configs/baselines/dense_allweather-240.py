@@ -1,0 +1,3 @@
+_base_ = ['../_base_/models/mofme_vit.py', '../_base_/datasets/allweather.py',
+          '../_base_/schedules/adamw_cosine_200e.py', '../_base_/default_runtime.py']
+model = dict(generator=dict(moe_type='dense', router='topk', img_size=240), test_cfg=dict(crop_size=240))
