@@ -6,7 +6,8 @@ data_root = 'data/tiny_pairs'  # the tests pass the generated folder with --cfg-
 crop = 32
 
 model = dict(
-    generator=dict(num_experts=4, top_k=2, embed_dim=32, depth=1, img_size=crop),
+    generator=dict(num_experts=4, top_k=2, embed_dim=32, depth=1, img_size=crop, stem_channels=8,
+                   head_channels=16),
     test_cfg=dict(crop_size=crop, stride=crop // 2))
 
 load_pair = [
@@ -14,6 +15,7 @@ load_pair = [
     dict(type='LoadImageFromFile', key='gt', color_type='color', channel_order='rgb'),
 ]
 train_pipeline = load_pair + [
+    dict(type='SetValues', dictionary=dict(scale=1)),  # PairedRandomCrop reads the SR scale
     dict(type='PairedRandomCrop', gt_patch_size=crop),
     dict(type='Flip', keys=['img', 'gt'], flip_ratio=0.5, direction='horizontal'),
     dict(type='PackInputs'),
@@ -32,8 +34,8 @@ val_evaluator = [dict(type='PSNR'), dict(type='SSIM')]
 test_evaluator = val_evaluator
 
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=40, val_interval=40)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
+val_cfg = dict(type='MultiValLoop')  # mmagic's loops drive its sample-wise metrics
+test_cfg = dict(type='MultiTestLoop')
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='AdamW', lr=3e-3))
 param_scheduler = []
 default_hooks = dict(

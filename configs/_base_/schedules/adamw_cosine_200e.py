@@ -10,7 +10,7 @@ param_scheduler = [
          begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True),
 ]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=20)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
+val_cfg = dict(type='MultiValLoop')  # mmagic's loops drive its sample-wise metrics
+test_cfg = dict(type='MultiTestLoop')
 # lr 0.5e-4 is for a total batch of 64; enable auto-scaling with `--cfg-options auto_scale_lr.enable=True`
 auto_scale_lr = dict(enable=False, base_batch_size=64)
