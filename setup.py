@@ -17,7 +17,7 @@ setup(
     version=read_version(),
     description='MoFME deweathering mixture-of-experts as an OpenMMLab plugin '
     '(mmagic restorer, mmseg / mmdet preprocessing stage)',
-    long_description=open(osp.join(HERE, 'README.md')).read() if osp.exists(osp.join(HERE, 'README.md')) else '',
+    long_description=open(osp.join(HERE, 'README.md')).read(),
     long_description_content_type='text/markdown',
     python_requires='>=3.11,<3.12',
     packages=find_packages(include=['mmmofme', 'mmmofme.*']),

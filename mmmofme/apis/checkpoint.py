@@ -89,12 +89,14 @@ def load_weights_only(path: str, map_location: str = 'cpu') -> dict:
     except pickle.UnpicklingError:
         pass  # carries more than weights (e.g. a Runner's message_hub): read it inertly below
     except Exception as e:  # noqa: BLE001 - truncated zip, not a checkpoint, ...
-        raise CheckpointError(f'{path}: not a readable PyTorch checkpoint ({type(e).__name__}: {e})') from None
+        raise CheckpointError(
+            f'{path}: not a readable PyTorch checkpoint ({type(e).__name__}: {e})') from None
     try:
         return torch.load(path, map_location=map_location, weights_only=False,
                           pickle_module=_InertPickleModule)
     except Exception as e:  # noqa: BLE001
-        raise CheckpointError(f'{path}: refused by the weights-only reader ({type(e).__name__}: {e})') from None
+        raise CheckpointError(
+            f'{path}: refused by the weights-only reader ({type(e).__name__}: {e})') from None
 
 
 def load_state_dict(path: str, prefix: Optional[str] = None, map_location: str = 'cpu') -> dict:
