@@ -44,8 +44,8 @@ def enable_painting(cfg: Config, show_dir: str) -> None:
     if 'visualization' in hooks:  # mmseg SegVisualizationHook / mmdet DetVisualizationHook
         hooks.visualization.update(draw=True, interval=1, test_out_dir=show_dir)
     else:  # mmagic: BasicVisualizationHook writes through the visualizer's backends
-        hooks = [h for h in cfg.get('custom_hooks', []) if h.get('type') != 'BasicVisualizationHook']
-        cfg.custom_hooks = hooks
+        custom = [h for h in cfg.get('custom_hooks', []) if h.get('type') != 'BasicVisualizationHook']
+        cfg.custom_hooks = custom
         cfg.custom_hooks.append(dict(type='BasicVisualizationHook', interval=1))
         cfg.visualizer = cfg.get('visualizer', None) or dict(
             type='ConcatImageVisualizer', fn_key='img_path', img_keys=['input', 'pred_img', 'gt_img'],
