@@ -8,14 +8,16 @@ and the ``DeweatherChainMixin`` holding the restorer. ``tools/merge_checkpoints.
 ``tools/deweather.py`` use the same loaders.
 """
 import copy
+import importlib.util
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.config import Config, ConfigDict
+from mmengine.logging import print_log
 from mmengine.registry import MODELS as ROOT_MODELS
 from mmengine.registry import DefaultScope, Registry
 from torch import Tensor
@@ -155,6 +157,8 @@ class PerceptionSpec:
         cfg_path = cfg.pop('cfg_path')
         pretrained = bool(cfg.pop('pretrained', False))
         scope = cfg_path.split('::')[0] if '::' in cfg_path else library
+        if importlib.util.find_spec(scope) is None:  # get_config would pip-install it
+            raise ValueError(f'cfg_path {cfg_path!r}: package {scope!r} is not installed')
         with DefaultScope.overwrite_default_scope(scope):
             full_cfg = get_config(cfg_path, pretrained=pretrained)
         model_cfg = full_cfg.model
@@ -185,14 +189,24 @@ class PerceptionSpec:
                              f'with mean={mean}, std={std}')
         return mean, std, not pp.get('bgr_to_rgb', False)
 
-    def outer_preprocessor(self, data_preprocessor: Optional[dict], default_type: str,
-                           pad_value_key: str) -> dict:
+    def outer_preprocessor(self, data_preprocessor: Union[dict, nn.Module, None], default_type: str,
+                           pad_value_key: str) -> Union[dict, nn.Module]:
         """The wrapper's data preprocessor config, to be built in the perception library's scope.
 
         ``None`` derives it from the perception model's own: the same, but giving ``[0, 1]`` RGB padded
         with 0. It keeps everything else (pad ``size`` / ``size_divisor``, ``seg_pad_val``,
         ``batch_augments``, ``test_cfg``), since the perception model's preprocessor no longer runs.
+        A copy of the perception model's own is treated as ``None``: mmengine's Runner passes a config's
+        top-level ``data_preprocessor`` (which mmseg configs define) to any model that sets none.
         """
+        if isinstance(data_preprocessor, nn.Module):
+            return data_preprocessor
+        without_scope = lambda cfg: {k: v for k, v in dict(cfg).items() if k != '_scope_'}
+        if data_preprocessor is not None and without_scope(data_preprocessor) == without_scope(
+                self.preprocessor_cfg):
+            print_log(f'the given data_preprocessor is the {self.library} model\'s own: using its [0, 1] RGB '
+                      'variant as the chain\'s', logger='current')
+            data_preprocessor = None
         if data_preprocessor is not None:
             pp = dict(data_preprocessor)
         else:
@@ -240,6 +254,8 @@ class DeweatherChainMixin:
                               aux_loss_weights: Optional[Dict[str, float]]) -> None:
         """Build the restorer and load both checkpoints (``tools/test.py`` applies no ``init_cfg``)."""
         self._check_unit_range_preprocessor()
+        if freeze_restorer and restoration_loss_weight > 0:
+            raise ValueError('restoration_loss_weight > 0 trains the restorer: set freeze_restorer=False')
         self.restorer = ROOT_MODELS.build(restorer)
         self.freeze_restorer = freeze_restorer
         self.restore_cfg = parse_restore_cfg(restore_cfg)

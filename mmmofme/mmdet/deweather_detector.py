@@ -33,7 +33,8 @@ class DeweatherDetector(DeweatherChainMixin, BaseDetector):
             ``(B, 3, H, W)`` to the same.
         detector: any registered detector config, or
             ``dict(cfg_path='mmdet::faster_rcnn/....py', pretrained=False, **overrides)`` read offline
-            from the installed mmdet configs (its ``model`` field, with ``overrides`` merged in).
+            from the installed mmdet configs (its ``model`` field, with ``overrides`` merged in;
+            ``pretrained=True`` fetches the model-zoo weights, which needs network access).
         restorer_checkpoint: restorer weights: an mmagic checkpoint (``generator.*``), a chain
             checkpoint (``restorer.*``) or a bare state dict. Loaded here, as ``tools/test.py`` applies
             no ``init_cfg``.
@@ -46,8 +47,10 @@ class DeweatherDetector(DeweatherChainMixin, BaseDetector):
             the restorer is trained; 0 disables it.
         aux_loss_weights: weights of the restorer's aux losses when it is trained (its
             ``forward_with_aux``); default ``dict(loss_lb=1e-2, loss_uc=5e-3)``.
-        data_preprocessor: the outer preprocessor; it must give ``[0, 1]`` images. ``None`` derives it
-            from the detector's (same padding, ``mean=0, std=255``, to RGB, ``pad_value=0``).
+        data_preprocessor: the outer preprocessor; it must give ``[0, 1]`` images. ``None`` (or a copy
+            of the detector's own, which the Runner passes from a config's top-level
+            ``data_preprocessor``) derives it from the detector's: same padding, ``mean=0, std=255``, to
+            RGB, ``pad_value=0``.
         init_cfg: mmengine init config of the wrapper.
     """
 

@@ -32,7 +32,8 @@ class DeweatherSegmentor(DeweatherChainMixin, BaseSegmentor):
             ``(B, 3, H, W)`` to the same.
         segmentor: any registered segmentor config, or
             ``dict(cfg_path='mmseg::pspnet/....py', pretrained=False, **overrides)`` read offline from
-            the installed mmseg configs (its ``model`` field, with ``overrides`` merged in).
+            the installed mmseg configs (its ``model`` field, with ``overrides`` merged in;
+            ``pretrained=True`` fetches the model-zoo weights, which needs network access).
         restorer_checkpoint: restorer weights: an mmagic checkpoint (``generator.*``), a chain
             checkpoint (``restorer.*``) or a bare state dict. Loaded here, as ``tools/test.py`` applies
             no ``init_cfg``.
@@ -45,8 +46,10 @@ class DeweatherSegmentor(DeweatherChainMixin, BaseSegmentor):
             the restorer is trained; 0 disables it.
         aux_loss_weights: weights of the restorer's aux losses when it is trained (its
             ``forward_with_aux``); default ``dict(loss_lb=1e-2, loss_uc=5e-3)``.
-        data_preprocessor: the outer preprocessor; it must give ``[0, 1]`` images. ``None`` derives it
-            from the segmentor's (same padding, ``mean=0, std=255``, to RGB, ``pad_val=0``).
+        data_preprocessor: the outer preprocessor; it must give ``[0, 1]`` images. ``None`` (or a copy
+            of the segmentor's own, which the Runner passes from a config's top-level
+            ``data_preprocessor``) derives it from the segmentor's: same padding, ``mean=0, std=255``, to
+            RGB, ``pad_val=0``.
         init_cfg: mmengine init config of the wrapper.
     """
 

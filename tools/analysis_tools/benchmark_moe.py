@@ -1,0 +1,106 @@
+"""Latency of one FFN-position layer of each kind on the same tokens (CPU, eval, no grad).
+
+Kinds: ``dense_ffn`` (LN + FFN), ``moe`` (sparse dispatch over FFN experts), ``moe_all_experts`` (every
+expert on every token, weights zero off the top-k, as the released code computes MoE), ``fme``
+(feature-modulation experts + one shared FFN, sparse dispatch). Timings of one E are interleaved so
+their ratios come from the same stretch of time.
+
+Example::
+
+    python tools/analysis_tools/benchmark_moe.py --num-experts 16 64 128 --top-k 2 --tokens 1024 \
+        --dim 384 --runs 10 --out bench.json
+"""
+import argparse
+import json
+import statistics
+import time
+from typing import Callable, Dict, List, Optional
+
+import torch
+from torch import Tensor
+
+from mmmofme.models.layers import PreNormFeedForward
+from mmmofme.models.moe import FeatureModulationExperts, FFNExperts, MoELayer, TopKRouter
+
+KINDS = ('dense_ffn', 'moe', 'moe_all_experts', 'fme')
+
+
+def all_experts_forward(layer: MoELayer, x: Tensor) -> Tensor:
+    """Masked dense MoE: every expert on every token, combined with zero weights off the top-k."""
+    tokens = x.reshape(-1, x.shape[-1])
+    route = layer.router(tokens)
+    dense_weights = torch.zeros_like(route.probs).scatter(1, route.indices, route.weights)
+    out = torch.zeros_like(tokens)
+    for expert in range(layer.experts.num_experts):
+        out += dense_weights[:, expert:expert + 1] * layer.experts.expert_forward(expert, tokens)
+    return out.view_as(x)
+
+
+def build_kinds(dim: int, num_experts: int, top_k: int) -> Dict[str, Callable[[Tensor], object]]:
+    """The layer of each kind as a callable on (1, N, D) tokens."""
+    dense = PreNormFeedForward(dim).eval()
+    moe = MoELayer(TopKRouter(dim, num_experts, top_k), FFNExperts(dim, num_experts)).eval()
+    fme = MoELayer(TopKRouter(dim, num_experts, top_k), FeatureModulationExperts(dim, num_experts)).eval()
+    return {
+        'dense_ffn': dense,
+        'moe': moe,
+        'moe_all_experts': lambda x: all_experts_forward(moe, x),
+        'fme': fme,
+    }
+
+
+@torch.inference_mode()
+def time_kinds(kinds: Dict[str, Callable], x: Tensor, runs: int) -> Dict[str, float]:
+    """Median ms per kind over ``runs`` interleaved rounds, after one warm-up round."""
+    times: Dict[str, List[float]] = {name: [] for name in kinds}
+    for round_idx in range(runs + 1):
+        for name, fn in kinds.items():
+            start = time.perf_counter()
+            fn(x)
+            if round_idx:
+                times[name].append((time.perf_counter() - start) * 1e3)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--num-experts', nargs='+', type=int, default=[16, 64, 128])
+    parser.add_argument('--top-k', type=int, default=2)
+    parser.add_argument('--tokens', type=int, default=1024)
+    parser.add_argument('--dim', type=int, default=384)
+    parser.add_argument('--runs', type=int, default=10)
+    parser.add_argument('--kinds', nargs='+', default=list(KINDS), choices=KINDS)
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--threads', type=int, default=None,
+                        help='torch intra-op threads (default: torch\'s choice); 1 is steadier on a busy CPU')
+    parser.add_argument('--out', default=None)
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[List[str]] = None) -> List[dict]:
+    args = parse_args(argv)
+    if args.runs < 1:
+        raise ValueError(f'--runs must be >= 1, got {args.runs}')
+    torch.manual_seed(args.seed)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    x = torch.randn(1, args.tokens, args.dim)
+    rows = []
+    for num_experts in args.num_experts:
+        kinds = {k: v for k, v in build_kinds(args.dim, num_experts, args.top_k).items() if k in args.kinds}
+        medians = time_kinds(kinds, x, args.runs)
+        for kind, ms in medians.items():
+            rows.append(dict(kind=kind, num_experts=num_experts, latency_ms=round(ms, 3)))
+            print(json.dumps(rows[-1]), flush=True)
+        if {'dense_ffn', 'moe', 'fme'} <= medians.keys():
+            dense, moe, fme = medians['dense_ffn'], medians['moe'], medians['fme']
+            print(f'E={num_experts}: moe/(k*dense) {moe / (args.top_k * dense):.2f}  '
+                  f'fme/dense {fme / dense:.2f}  fme/moe {fme / moe:.2f}', flush=True)
+    if args.out:
+        with open(args.out, 'w') as f:
+            json.dump(rows, f, indent=2)
+    return rows
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,133 @@
+"""Parameters, GMAC and median CPU latency of MoFMEViT variants.
+
+GMAC are counted by mmengine.analysis' FlopAnalyzer (one multiply-accumulate = 1) on a traced eval
+forward. The sparse dispatch runs each expert only on its own tokens, so the trace holds exactly the
+active top-k experts' matmuls, as the paper counts them. ``scaled_dot_product_attention`` has no
+built-in handle; ours counts its two matmuls (``--sdpa-flops skip`` drops them, as ptflops does).
+
+Example::
+
+    python tools/analysis_tools/model_stats.py --variants dense moe mofme \
+        --num-experts 16 64 128 --top-k 2 --input-size 240 --latency-runs 10 --out stats.json
+"""
+import argparse
+import json
+import statistics
+import time
+import warnings
+from collections import Counter
+from typing import Any, List, Optional
+
+import torch
+from mmengine.analysis import FlopAnalyzer
+from mmengine.analysis.jit_handles import get_shape
+
+from mmmofme.models import MoFMEViT
+from mmmofme.models.archs import MOE_TYPES, ROUTERS
+
+
+def sdpa_flop_jit(inputs: List[Any], outputs: List[Any]) -> Counter:
+    """MACs of ``scaled_dot_product_attention``: Q·Kᵀ and P·V, i.e. B·H·Tq·Tk·(d_k + d_v)."""
+    q, k, v = (get_shape(t) for t in inputs[:3])
+    *batch, tq, dk = q
+    tk, dv = k[-2], v[-1]
+    macs = tq * tk * (dk + dv)
+    for size in batch:
+        macs *= size
+    return Counter({'scaled_dot_product_attention': macs})
+
+
+def count_gmac(model: torch.nn.Module, image: torch.Tensor, count_sdpa: bool = True) -> float:
+    """GMAC of one forward of ``model`` on ``image`` (model in eval mode)."""
+    analyzer = FlopAnalyzer(model, (image, ))
+    analyzer.set_op_handle('aten::scaled_dot_product_attention', sdpa_flop_jit if count_sdpa else None)
+    analyzer.unsupported_ops_warnings(False)
+    analyzer.uncalled_modules_warnings(False)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # tracer warnings from the data-dependent dispatch
+        return analyzer.total() / 1e9
+
+
+@torch.inference_mode()
+def median_latency_ms(model: torch.nn.Module, image: torch.Tensor, runs: int) -> Optional[float]:
+    """Median wall time of ``runs`` forwards after one warm-up, or None when ``runs`` is 0."""
+    if runs <= 0:
+        return None
+    model(image)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        model(image)
+        times.append((time.perf_counter() - start) * 1e3)
+    return statistics.median(times)
+
+
+def _round(value: Optional[float], digits: int = 3) -> Optional[float]:
+    return None if value is None else round(value, digits)
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--variants', nargs='+', default=['dense', 'moe', 'mofme'], choices=MOE_TYPES)
+    parser.add_argument('--num-experts', nargs='+', type=int, default=[16])
+    parser.add_argument('--top-k', nargs='+', type=int, default=[2])
+    parser.add_argument('--input-size', type=int, default=240, help='square crop; sizes the pos-embed too')
+    parser.add_argument('--latency-runs', type=int, default=10, help='0 skips timing')
+    parser.add_argument('--router', default='topk', choices=ROUTERS)
+    parser.add_argument('--embed-dim', type=int, default=384)
+    parser.add_argument('--depth', type=int, default=2)
+    parser.add_argument('--patch-size', type=int, default=8)
+    parser.add_argument('--sdpa-flops', default='count', choices=['count', 'skip'])
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--threads', type=int, default=None,
+                        help='torch intra-op threads (default: torch\'s choice); 1 is steadier on a busy CPU')
+    parser.add_argument('--out', default=None, help='json file for the rows')
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[List[str]] = None) -> List[dict]:
+    args = parse_args(argv)
+    torch.manual_seed(args.seed)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    image = torch.rand(1, 3, args.input_size, args.input_size)
+    rows = []
+    for variant in args.variants:
+        settings = [(None, None)] if variant == 'dense' else [
+            (e, k) for e in args.num_experts for k in args.top_k if k <= e]
+        for num_experts, top_k in settings:
+            extra = {} if variant == 'dense' else dict(num_experts=num_experts, top_k=top_k)
+            model = MoFMEViT(moe_type=variant, router=args.router, embed_dim=args.embed_dim,
+                             depth=args.depth, patch_size=args.patch_size, img_size=args.input_size,
+                             **extra).eval()
+            row = dict(variant=variant, num_experts=num_experts, top_k=top_k, input_size=args.input_size,
+                       params=int(sum(p.numel() for p in model.parameters())),
+                       gmac=round(count_gmac(model, image, args.sdpa_flops == 'count'), 6),
+                       latency_ms=_round(median_latency_ms(model, image, args.latency_runs)))
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+            del model
+    print_ratios(rows)
+    if args.out:
+        with open(args.out, 'w') as f:
+            json.dump(rows, f, indent=2)
+    return rows
+
+
+def print_ratios(rows: List[dict]) -> None:
+    """Print MoFME ÷ MoE (same E, k) and MoFME ÷ dense for params, GMAC and latency."""
+    by_key = {(r['variant'], r['num_experts'], r['top_k']): r for r in rows}
+    dense = by_key.get(('dense', None, None))
+    for (variant, e, k), row in by_key.items():
+        if variant != 'mofme':
+            continue
+        for name, ref in (('moe', by_key.get(('moe', e, k))), ('dense', dense)):
+            if ref is None:
+                continue
+            ratios = [f'{key} {row[key] / ref[key]:.3f}' for key in ('params', 'gmac', 'latency_ms')
+                      if row[key] is not None and ref[key]]
+            print(f'mofme(E={e}, k={k}) / {name}: ' + ', '.join(ratios))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,214 @@
+"""Restore weathered images, folders of images, or videos with a trained MoFME restorer.
+
+    python tools/deweather.py INPUT --config CONFIG --checkpoint CKPT --out DIR \
+        [--side-by-side] [--crop-size H [W]] [--stride H [W]] [--device cuda]
+
+INPUT is an image, a video (.mp4 .avi .mov .mkv) or a folder (searched recursively for both). CONFIG is
+a restorer config (mmagic ``MoFMERestorer``: ``model.generator``) or a chain config
+(``model.restorer``); CKPT a matching checkpoint (``generator.*``, ``restorer.*`` or a bare state dict).
+Frames are restored tile by tile (``--crop-size`` / ``--stride``; defaults: the config's test tiling,
+else the restorer's ``img_size``), so memory stays bounded on full-size frames. Outputs keep the input's
+relative path under DIR (images as PNG, videos as MP4); ``--side-by-side`` also writes
+``DIR/side_by_side/`` (input | restored). Inputs that cannot be read are reported by name and skipped;
+the exit status is 1 if any was.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+from typing import List, Optional, Tuple
+
+import cv2
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.registry import MODELS
+
+import mmmofme  # noqa: F401  (registers MoFMEViT in mmengine's root registry)
+from mmmofme.apis.chain import (
+    RESTORER_PREFIXES,
+    load_weights_into,
+    parse_restore_cfg,
+    read_state_dict,
+    restore_images,
+    strip_prefix,
+)
+from mmmofme.apis.checkpoint import CheckpointError
+
+IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp')
+VIDEO_EXTS = ('.mp4', '.avi', '.mov', '.mkv')
+
+
+class InputError(Exception):
+    """An input that cannot be read; the message names it."""
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Restore weathered images / folders / videos with MoFME')
+    parser.add_argument('input', help='image, video, or folder of them')
+    parser.add_argument('--config', required=True, help='restorer (mmagic) or chain config')
+    parser.add_argument('--checkpoint', required=True, help='restorer or chain checkpoint')
+    parser.add_argument('--out', required=True, help='output folder')
+    parser.add_argument('--side-by-side', action='store_true', help='also write input | restored')
+    parser.add_argument('--crop-size', type=int, nargs='+', help='tile size H [W]')
+    parser.add_argument('--stride', type=int, nargs='+', help='tile step H [W] (default: crop size)')
+    parser.add_argument('--max-batch', type=int, default=8, help='tiles per restorer call (bounds memory)')
+    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    return parser.parse_args(argv)
+
+
+def restorer_and_tiling(cfg: Config) -> Tuple[dict, Optional[dict]]:
+    """The restorer config and the config's own test tiling (``None`` if it has none)."""
+    model = cfg.get('model')
+    if model is None:
+        raise ValueError(f'{cfg.filename}: config has no model')
+    if 'restorer' in model:  # chain config (DeweatherSegmentor / DeweatherDetector)
+        tiling = model.get('restore_cfg')
+        return model.restorer, tiling if tiling and tiling.get('mode') == 'slide' else None
+    if 'generator' in model:  # mmagic restorer config (MoFMERestorer)
+        test_cfg = model.get('test_cfg') or {}
+        if not test_cfg.get('crop_size'):
+            return model.generator, None
+        return model.generator, dict(mode='slide', crop_size=test_cfg['crop_size'],
+                                     stride=test_cfg.get('stride'))
+    raise ValueError(f'{cfg.filename}: model has neither `restorer` (chain config) nor `generator` '
+                     f'(restorer config)')
+
+
+def as_pair(value) -> Optional[Tuple[int, int]]:
+    """``None``, ``n``, ``[n]`` or ``[h, w]`` -> ``None`` or ``(h, w)``."""
+    if value is None:
+        return None
+    values = [int(value)] if isinstance(value, (int, float)) else [int(v) for v in value]
+    if len(values) not in (1, 2):
+        raise ValueError(f'expected H or H W, got {value}')
+    return (values[0], values[-1])
+
+
+def tiling_from_args(args: argparse.Namespace, restorer_cfg: dict, config_tiling: Optional[dict]) -> dict:
+    """Tiles from the flags, else the config's test tiling, else the restorer's ``img_size`` (else 256)."""
+    config_tiling = config_tiling or {}
+    crop = as_pair(args.crop_size or config_tiling.get('crop_size') or restorer_cfg.get('img_size', 256))
+    stride = as_pair(args.stride or (None if args.crop_size else config_tiling.get('stride'))) or crop
+    return parse_restore_cfg(dict(mode='slide', crop_size=crop, stride=stride, max_batch=args.max_batch))
+
+
+def collect_inputs(path: str) -> List[Tuple[str, str]]:
+    """``(file, path relative to the input root)`` for an image / video file or a folder of them."""
+    if osp.isfile(path):
+        return [(path, osp.basename(path))]
+    if not osp.isdir(path):
+        raise FileNotFoundError(f'{path}: no such file or folder')
+    found = []
+    for root, _, names in os.walk(path):
+        for name in names:
+            if name.lower().endswith(IMAGE_EXTS + VIDEO_EXTS):
+                full = osp.join(root, name)
+                found.append((full, osp.relpath(full, path)))
+    return sorted(found, key=lambda item: item[1])
+
+
+class Deweatherer:
+    """Restores BGR uint8 frames with a tiled restorer."""
+
+    def __init__(self, restorer: torch.nn.Module, restore_cfg: dict, device: str) -> None:
+        self.restorer = restorer.to(device).eval()
+        self.restore_cfg = restore_cfg
+        self.device = device
+
+    @torch.no_grad()
+    def __call__(self, bgr: np.ndarray) -> np.ndarray:
+        rgb = torch.from_numpy(np.ascontiguousarray(bgr[..., ::-1])).to(self.device)
+        x = rgb.permute(2, 0, 1)[None].float() / 255
+        y = restore_images(self.restorer, x, self.restore_cfg).clamp(0, 1)
+        out = (y[0].permute(1, 2, 0) * 255).round().byte().cpu().numpy()
+        return np.ascontiguousarray(out[..., ::-1])
+
+
+def write_image(path: str, image: np.ndarray) -> None:
+    os.makedirs(osp.dirname(path) or '.', exist_ok=True)
+    if not cv2.imwrite(path, image):
+        raise OSError(f'{path}: could not write')
+
+
+def restore_image(deweather: Deweatherer, src: str, rel: str, out: str, side_by_side: bool) -> None:
+    image = cv2.imread(src, cv2.IMREAD_COLOR)
+    if image is None:
+        raise InputError(f'{src}: not a readable image')
+    restored = deweather(image)
+    name = osp.splitext(rel)[0] + '.png'
+    write_image(osp.join(out, name), restored)
+    if side_by_side:
+        write_image(osp.join(out, 'side_by_side', name), np.concatenate([image, restored], axis=1))
+
+
+def restore_video(deweather: Deweatherer, src: str, rel: str, out: str, side_by_side: bool) -> None:
+    capture = cv2.VideoCapture(src)
+    if not capture.isOpened():
+        raise InputError(f'{src}: not a readable video')
+    fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
+    name = osp.splitext(rel)[0] + '.mp4'
+    writers: List[cv2.VideoWriter] = []
+    frames = 0
+    try:
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            restored = deweather(frame)
+            outputs = [restored] + ([np.concatenate([frame, restored], axis=1)] if side_by_side else [])
+            if not writers:
+                for folder, image in zip([out, osp.join(out, 'side_by_side')], outputs):
+                    path = osp.join(folder, name)
+                    os.makedirs(osp.dirname(path), exist_ok=True)
+                    writers.append(cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), fps,
+                                                   (image.shape[1], image.shape[0])))
+            for writer, image in zip(writers, outputs):
+                writer.write(image)
+            frames += 1
+    finally:
+        capture.release()
+        for writer in writers:
+            writer.release()
+    if frames == 0:
+        raise InputError(f'{src}: video has no readable frames')
+
+
+def build_deweatherer(args: argparse.Namespace) -> Deweatherer:
+    cfg = Config.fromfile(args.config)
+    restorer_cfg, config_tiling = restorer_and_tiling(cfg)
+    restorer = MODELS.build(restorer_cfg)
+    load_weights_into(restorer, strip_prefix(read_state_dict(args.checkpoint), RESTORER_PREFIXES),
+                      args.checkpoint, 'restorer')
+    return Deweatherer(restorer, tiling_from_args(args, restorer_cfg, config_tiling), args.device)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = parse_args(argv)
+    try:
+        inputs = collect_inputs(args.input)
+        deweather = build_deweatherer(args)
+    except (FileNotFoundError, ValueError, CheckpointError) as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
+    if not inputs:
+        print(f'error: {args.input}: no images or videos found', file=sys.stderr)
+        return 2
+    failed = []
+    for i, (src, rel) in enumerate(inputs, 1):
+        restore = restore_video if src.lower().endswith(VIDEO_EXTS) else restore_image
+        try:
+            restore(deweather, src, rel, args.out, args.side_by_side)
+            print(f'[{i}/{len(inputs)}] {src} -> {args.out}', flush=True)
+        except (InputError, OSError) as err:
+            failed.append(src)
+            print(f'[{i}/{len(inputs)}] skipped: {err}', file=sys.stderr, flush=True)
+    if failed:
+        print(f'error: {len(failed)} of {len(inputs)} inputs could not be restored: {", ".join(failed)}',
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
