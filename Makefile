@@ -1,5 +1,7 @@
 # The README's two commands: `make demo` (the main job) and `make test` (what CI runs).
 PY := .venv/bin/python
+# albumentations (imported by mmagic) would query PyPI for a newer version at every import
+export NO_ALBUMENTATIONS_UPDATE := 1
 PYTEST_ARGS ?=
 
 .PHONY: env test lint demo clean-env

@@ -6,3 +6,4 @@ model = dict(
                    num_blocks=[4, 6, 6, 8], num_refinement_blocks=4, heads=[1, 2, 4, 8],
                    ffn_expansion_factor=2.66, bias=False, LayerNorm_type='WithBias'),
     aux_loss_weights=dict())
+train_dataloader = dict(batch_size=64)  # the paper's batch (lr 0.5e-4 is set for it)

@@ -1,4 +1,0 @@
-_base_ = ['../_base_/models/mofme_vit.py', '../_base_/datasets/allweather.py',
-          '../_base_/schedules/adamw_cosine_200e.py', '../_base_/default_runtime.py']
-model = dict(generator=dict(moe_type='prmoe', router='topk', num_experts=16, top_k=2, img_size=240),
-             test_cfg=dict(crop_size=240))

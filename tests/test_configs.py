@@ -1,0 +1,53 @@
+"""Every shipped restorer config parses, builds, and (at the paper's setup) has the paper's size."""
+from pathlib import Path
+
+import pytest
+import torch
+from mmengine.config import Config
+
+import mmmofme.mmagic  # noqa: F401  (registers MoFMERestorer)
+
+CONFIGS = Path(__file__).resolve().parents[1] / 'configs'
+RESTORER_CONFIGS = sorted([*CONFIGS.glob('mofme/*.py'), *CONFIGS.glob('baselines/*.py'),
+                           CONFIGS / 'mofme_raincityscapes.py'])
+
+# Tables 1-3 (millions of parameters, All-Weather 240x240 setup); tolerance 0.5 %.
+PAPER_PARAMS = {
+    'baselines/dense_allweather-240.py': 8.71,
+    'baselines/moe-e16-top2_allweather-240.py': 44.19,
+    'baselines/moe-e64-top2_allweather-240.py': 157.7,
+    'baselines/moe-e128-top2_allweather-240.py': 309.1,
+    'mofme/mofme-e16-top2_allweather-240.py': 18.53,
+    'mofme/mofme-e64-top2_allweather-240.py': 47.1,
+    'mofme/mofme-e128-top2_allweather-240.py': 85.2,
+    'baselines/restormer_rain-haze-cityscapes-256.py': 26.13,
+}
+
+
+def build_generator(path: Path) -> torch.nn.Module:
+    from mmagic.registry import MODELS
+    from mmengine.registry import DefaultScope
+    cfg = Config.fromfile(str(path))
+    with DefaultScope.overwrite_default_scope(cfg.default_scope), torch.device('meta'):
+        return MODELS.build(cfg.model).generator
+
+
+@pytest.mark.parametrize('path', RESTORER_CONFIGS, ids=lambda p: str(p.relative_to(CONFIGS)))
+def test_restorer_config_builds_with_the_paper_schedule(path):
+    cfg = Config.fromfile(str(path))
+    assert cfg.default_scope == 'mmagic' and 'mmmofme.mmagic' in cfg.custom_imports.imports
+    assert cfg.train_dataloader.batch_size == 64
+    assert cfg.optim_wrapper.optimizer.type == 'AdamW' and cfg.optim_wrapper.optimizer.lr == 0.5e-4
+    assert cfg.train_cfg.max_epochs == 200
+    warmup, cosine = cfg.param_scheduler
+    assert (warmup.type, warmup.end, cosine.type, cosine.eta_min) == ('LinearLR', 3, 'CosineAnnealingLR', 1e-6)
+    crop = cfg.model.generator.get('img_size', 256)
+    assert cfg.model.test_cfg.crop_size == crop
+    generator = build_generator(path)
+    assert sum(p.numel() for p in generator.parameters()) > 0
+
+
+@pytest.mark.parametrize('name,millions', sorted(PAPER_PARAMS.items()))
+def test_paper_configs_have_the_paper_parameter_count(name, millions):
+    params = sum(p.numel() for p in build_generator(CONFIGS / name).parameters())
+    assert abs(params / 1e6 - millions) / millions < 0.005, params
