@@ -177,3 +177,15 @@ def test_trains_under_bfloat16_autocast():
     assert aux['loss_uc'].dtype == torch.float32 and torch.isfinite(aux['loss_uc'])
     (out.float().mean() + aux['loss_lb'] + aux['loss_uc']).backward()
     assert model.moe_layers()[0].router.gate.weight.grad.abs().sum() > 0
+
+
+def test_image_residual_starts_as_identity_and_learns():
+    torch.manual_seed(0)
+    model = MoFMEViT.tiny(image_residual=True)
+    x = torch.rand(2, 3, 21, 35)
+    out, _ = model.forward_with_aux(x)
+    assert out.shape == x.shape
+    assert torch.equal(out, x)  # zero-started tail: input + 0
+    ((out - x.flip(-1)) ** 2).mean().backward()
+    last = model.tail.body[-1]
+    assert last.weight.grad is not None and last.weight.grad.abs().sum() > 0

@@ -81,10 +81,14 @@ class MoFMEViT(BaseModule):
         uar_dropout: Dropout probability of the UaR's MC passes.
         uar_eps: ε added to the variance in Eq. 7.
         uar_calibrate: ``'probs'`` or ``'logits'``: what Eq. 7 is applied to.
+        image_residual: Add the tail's output to the input image instead of ending in a sigmoid (the
+            released code's residual option, which its scripts disable). The tail starts at zero, so
+            the model starts as the identity: useful for short trainings (the CPU demo); callers clamp.
         init_cfg: mmengine init config.
 
     Shapes:
-        x: (B, 3, H, W) in [0, 1], any H × W; task_ids: (B,) long or None → (B, 3, H, W) in [0, 1].
+        x: (B, 3, H, W) in [0, 1], any H × W; task_ids: (B,) long or None → (B, 3, H, W) in [0, 1]
+        (unbounded with ``image_residual``).
     """
 
     def __init__(self,
@@ -109,6 +113,7 @@ class MoFMEViT(BaseModule):
                  uar_dropout: float = 0.1,
                  uar_eps: float = 1e-6,
                  uar_calibrate: str = 'probs',
+                 image_residual: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if moe_type not in MOE_TYPES:
@@ -150,7 +155,8 @@ class MoFMEViT(BaseModule):
                 self._build_ffn(layer, embed_dim, mlp_ratio, dropout)) for layer in range(depth)
         ])
         self.unpatchify = LinearUnpatchify(embed_dim, head_channels, patch_size)
-        self.tail = ResidualTail(head_channels, 3)
+        self.image_residual = image_residual
+        self.tail = ResidualTail(head_channels, 3, sigmoid=not image_residual)
 
     @classmethod
     def tiny(cls, **overrides) -> 'MoFMEViT':
@@ -219,6 +225,8 @@ class MoFMEViT(BaseModule):
             for name, value in layer_aux.items():
                 aux[name] = aux[name] + value
         out = self.tail(self.unpatchify(tokens, *grid))
+        if self.image_residual:
+            out = out + x
         return out[:, :, :h, :w], aux
 
     def forward(self, x: Tensor, task_ids: Optional[Tensor] = None) -> Tensor:

@@ -24,17 +24,26 @@ class LinearUnpatchify(nn.Module):
 
 
 class ResidualTail(nn.Module):
-    """ResBlock(C) → conv C→C/2 → ResBlock(C/2) → conv C/2→3 → sigmoid.
+    """ResBlock(C) → conv C→C/2 → ResBlock(C/2) → conv C/2→3 → sigmoid (or a zero-started residual).
+
+    Args:
+        sigmoid: end in a sigmoid (the image itself, in (0, 1)); ``False`` returns an unbounded
+            correction whose last conv starts at zero, for a model that adds it to its input.
 
     Shapes:
-        x: (B, C, H, W) → (B, 3, H, W) in (0, 1).
+        x: (B, C, H, W) → (B, 3, H, W).
     """
 
-    def __init__(self, channels: int = 128, out_channels: int = 3) -> None:
+    def __init__(self, channels: int = 128, out_channels: int = 3, sigmoid: bool = True) -> None:
         super().__init__()
         mid = channels // 2
+        self.sigmoid = sigmoid
         self.body = nn.Sequential(
             ResBlock(channels), conv3x3(channels, mid), ResBlock(mid), conv3x3(mid, out_channels))
+        if not sigmoid:  # start as the identity restorer: input + 0
+            nn.init.zeros_(self.body[-1].weight)
+            nn.init.zeros_(self.body[-1].bias)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.body(x).sigmoid()
+        y = self.body(x)
+        return y.sigmoid() if self.sigmoid else y
