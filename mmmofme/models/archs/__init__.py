@@ -1,4 +1,5 @@
 """Restorer architectures."""
+from .identity import IdentityRestorer
 from .mofme_vit import MOE_TYPES, ROUTERS, MoFMEViT, pyramid_expert_counts
 
-__all__ = ['MOE_TYPES', 'ROUTERS', 'MoFMEViT', 'pyramid_expert_counts']
+__all__ = ['IdentityRestorer', 'MOE_TYPES', 'ROUTERS', 'MoFMEViT', 'pyramid_expert_counts']

@@ -1,0 +1,35 @@
+# MoFME on the embedded synthetic default (rain, fog, snow, raindrop trained together, PSNR/SSIM per
+# weather), sized for a CPU demo: D=128, 2 layers, 16 FME experts, top-4, uncertainty-aware router,
+# 128x128 crops. The paper-size model is configs/mofme_raincityscapes.py.
+#   python tools/dataset_converters/make_synthetic_cityscapes.py --out data/synthetic \
+#       --num-train 200 --num-val 50 --size 512x256 --seed 0
+#   python tools/train.py configs/synthetic/mofme_synthetic.py
+_base_ = ['../_base_/models/mofme_vit.py', '../_base_/models/mofme_vit_cpu.py',
+          '../_base_/datasets/synthetic_restoration.py', '../_base_/default_runtime.py']
+
+crop = 128
+model = dict(generator={{_base_.mofme_cpu}}, test_cfg=dict(crop_size=crop, stride=None))
+
+train_dataloader = dict(batch_size=8, dataset=dict(pipeline=[
+    dict(type='LoadImageFromFile', key='img', color_type='color', channel_order='rgb'),
+    dict(type='LoadImageFromFile', key='gt', color_type='color', channel_order='rgb'),
+    dict(type='SetValues', dictionary=dict(scale=1)),
+    dict(type='PairedRandomCrop', gt_patch_size=crop),
+    dict(type='Flip', keys=['img', 'gt'], flip_ratio=0.5, direction='horizontal'),
+    dict(type='PackInputs', meta_keys=['weather', 'task_id']),
+]))
+
+iters = 600
+optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='AdamW', lr=1e-3, weight_decay=1e-4),
+                     clip_grad=dict(max_norm=1.0))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
+    dict(type='CosineAnnealingLR', T_max=iters - 50, eta_min=1e-5, by_epoch=False, begin=50, end=iters),
+]
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters, val_interval=iters)
+val_cfg = dict(type='MultiValLoop')
+test_cfg = dict(type='MultiTestLoop')
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=50),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=iters, max_keep_ckpts=1, save_best=None))
+log_processor = dict(by_epoch=False)
