@@ -103,13 +103,11 @@ def demo_config(name: str, data_dir: Path, iters: Optional[int] = None):
         old = cfg.train_cfg.max_iters
         cfg.train_cfg.update(max_iters=iters, val_interval=iters)
         cfg.default_hooks.checkpoint.interval = iters
-        for sched in cfg.param_scheduler:
-            if sched.get('end') == old:
-                sched.end = iters
-                if 'T_max' in sched:
-                    sched.T_max = iters - sched.begin
-            elif sched.get('end', 0) > iters // 2:  # warm-up longer than half the run: shorten it
-                sched.end = max(1, iters // 10)
+        for sched in cfg.param_scheduler:  # the same schedule, scaled to the new length
+            sched.begin = round(sched.get('begin', 0) * iters / old)
+            sched.end = max(sched.begin + 1, round(sched.get('end', old) * iters / old))
+            if 'T_max' in sched:
+                sched.T_max = sched.end - sched.begin
     return cfg
 
 
@@ -135,7 +133,14 @@ def train(name: str, args: argparse.Namespace, data_dir: Path, iters: int) -> Pa
 # ---------------------------------------------------------------------------------------------------
 def evaluate(cfg, checkpoint: Path, name: str, work_dir: Path) -> Dict[str, float]:
     """``Runner.test()`` of a config on a checkpoint, in this process (quiet logs)."""
+    from mmengine.hooks import Hook
     from mmengine.runner import Runner
+
+    class CaptureMetrics(Hook):  # mmagic's MultiTestLoop reports metrics to hooks only
+        metrics: Dict[str, float] = {}
+
+        def after_test_epoch(self, runner, metrics=None) -> None:
+            CaptureMetrics.metrics = dict(metrics or {})
 
     from mmmofme.apis.checkpoint import install_checkpoint_loader
     install_checkpoint_loader()
@@ -146,7 +151,10 @@ def evaluate(cfg, checkpoint: Path, name: str, work_dir: Path) -> Dict[str, floa
     cfg.test_dataloader.num_workers = 1
     cfg.test_dataloader.persistent_workers = False
     cfg.default_hooks.pop('visualization', None)
-    return Runner.from_cfg(cfg).test()
+    runner = Runner.from_cfg(cfg)
+    runner.register_hook(CaptureMetrics(), priority='LOWEST')
+    metrics = runner.test()
+    return metrics if metrics is not None else CaptureMetrics.metrics
 
 
 def set_weathers(cfg, weathers: List[str]):

@@ -196,13 +196,14 @@ class PerceptionSpec:
         ``None`` derives it from the perception model's own: the same, but giving ``[0, 1]`` RGB padded
         with 0. It keeps everything else (pad ``size`` / ``size_divisor``, ``seg_pad_val``,
         ``batch_augments``, ``test_cfg``), since the perception model's preprocessor no longer runs.
-        A copy of the perception model's own is treated as ``None``: mmengine's Runner passes a config's
-        top-level ``data_preprocessor`` (which mmseg configs define) to any model that sets none.
+        One that normalises exactly as the perception model's own is treated as ``None``: mmengine's
+        Runner passes a config's top-level ``data_preprocessor`` (which mmseg configs define, often
+        without the model's own pad ``size``) to any model that sets none.
         """
         if isinstance(data_preprocessor, nn.Module):
             return data_preprocessor
-        without_scope = lambda cfg: {k: v for k, v in dict(cfg).items() if k != '_scope_'}
-        if data_preprocessor is not None and without_scope(data_preprocessor) == without_scope(
+        normalisation = lambda cfg: tuple(dict(cfg).get(k) for k in ('mean', 'std', 'bgr_to_rgb', 'rgb_to_bgr'))
+        if data_preprocessor is not None and normalisation(data_preprocessor) == normalisation(
                 self.preprocessor_cfg):
             print_log(f'the given data_preprocessor is the {self.library} model\'s own: using its [0, 1] RGB '
                       'variant as the chain\'s', logger='current')

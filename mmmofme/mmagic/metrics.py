@@ -24,22 +24,27 @@ class PerWeatherMetric(BaseSampleWiseMetric):
     (``prepare`` + ``evaluate()``).
 
     Args:
-        metrics: Configs (or instances) of mmagic sample-wise metrics, e.g.
+        sample_metrics: Configs (or instances) of mmagic sample-wise metrics, e.g.
             ``[dict(type='PSNR', convert_to='Y'), dict(type='SSIM')]``.
         weathers: Order of the weathers in the output (default: ``dataset_meta['weathers']`` when the
             dataset provides it, then the order of appearance).
         weather_key: Meta key holding the tag.
         collect_device: Device for collecting results across ranks.
         prefix: Optional prefix of every key.
+
+    (Not named ``metrics``: mmagic's ``MultiValLoop`` takes any evaluator entry with a ``metrics`` key
+    for an ``Evaluator`` config.)
     """
 
     metric = 'PerWeather'
 
-    def __init__(self, metrics: Sequence[Union[dict, BaseSampleWiseMetric]] = (dict(type='PSNR'), dict(type='SSIM')),
+    def __init__(self,
+                 sample_metrics: Sequence[Union[dict, BaseSampleWiseMetric]] = (dict(type='PSNR'),
+                                                                                dict(type='SSIM')),
                  weathers: Optional[Sequence[str]] = None, weather_key: str = 'weather',
                  collect_device: str = 'cpu', prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
-        self.inner = [m if isinstance(m, BaseSampleWiseMetric) else METRICS.build(m) for m in metrics]
+        self.inner = [m if isinstance(m, BaseSampleWiseMetric) else METRICS.build(m) for m in sample_metrics]
         names = [m.metric for m in self.inner]
         if len(set(names)) != len(names):
             raise ValueError(f'PerWeatherMetric got metrics with the same name: {names}')

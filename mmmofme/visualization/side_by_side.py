@@ -70,6 +70,7 @@ def render_side_by_side(data_dir: Path, out_dir: Path, weathers: Sequence[str], 
     """Write ``{weather}_{frame}.png`` mosaics; returns their paths."""
     from mmdet.apis import inference_detector, init_detector
     from mmengine.model.utils import revert_sync_batchnorm
+    from mmengine.registry import DefaultScope
     from mmseg.apis import inference_model, init_model
 
     from ..datasets.layouts import list_pairs
@@ -95,8 +96,11 @@ def render_side_by_side(data_dir: Path, out_dir: Path, weathers: Sequence[str], 
             restored = restore(weathered[..., ::-1].copy())[..., ::-1].copy()
             top, bottom = [], []
             for name, bgr in zip(PANEL_NAMES, (weathered, restored, clean)):
-                seg = inference_model(segmentor, bgr).pred_sem_seg.data[0].cpu().numpy()
-                det = inference_detector(detector, bgr).pred_instances
+                # each library's inference API builds its test pipeline in the current scope
+                with DefaultScope.overwrite_default_scope('mmseg'):
+                    seg = inference_model(segmentor, bgr).pred_sem_seg.data[0].cpu().numpy()
+                with DefaultScope.overwrite_default_scope('mmdet'):
+                    det = inference_detector(detector, bgr).pred_instances
                 top.append(_label(overlay_segmentation(bgr, seg, seg_palette), f'{name}: segmentation'))
                 bottom.append(_label(draw_boxes(bgr, det.bboxes.cpu().numpy(), det.labels.cpu().numpy(),
                                                 det.scores.cpu().numpy(), det_meta['classes'], det_palette),

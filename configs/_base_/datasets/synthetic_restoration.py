@@ -46,5 +46,5 @@ test_dataloader = val_dataloader
 
 # PSNR / SSIM of mmagic per weather tag + their mean over weathers (keys 'rain/PSNR', ..., 'PSNR').
 # RGB, no border crop, as the released code (piq defaults).
-val_evaluator = [dict(type='PerWeatherMetric', metrics=[dict(type='PSNR'), dict(type='SSIM')])]
+val_evaluator = [dict(type='PerWeatherMetric', sample_metrics=[dict(type='PSNR'), dict(type='SSIM')])]
 test_evaluator = val_evaluator
