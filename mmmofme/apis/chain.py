@@ -202,7 +202,8 @@ class PerceptionSpec:
         """
         if isinstance(data_preprocessor, nn.Module):
             return data_preprocessor
-        normalisation = lambda cfg: tuple(dict(cfg).get(k) for k in ('mean', 'std', 'bgr_to_rgb', 'rgb_to_bgr'))
+        keys = ('mean', 'std', 'bgr_to_rgb', 'rgb_to_bgr')
+        normalisation = lambda cfg: tuple(dict(cfg).get(k) for k in keys)
         if data_preprocessor is not None and normalisation(data_preprocessor) == normalisation(
                 self.preprocessor_cfg):
             print_log(f'the given data_preprocessor is the {self.library} model\'s own: using its [0, 1] RGB '

@@ -18,7 +18,8 @@ class WeatherPairedDataset(NamedLoadErrorMixin, BaseDataset):
     """Degraded/clean pairs of a weather dataset, each tagged with its weather and task id.
 
     Every sample's data info holds ``img_path`` (degraded), ``gt_path`` (clean), ``weather`` (tag
-    string), ``task_id`` (index of the weather in ``task_weathers``), ``frame`` and ``weather_params``.
+    string), ``task_id`` (index of the weather in ``task_weathers``), ``frame``, ``weather_params`` and
+    ``scale=1`` (so mmagic's ``PairedRandomCrop`` needs no ``SetValues``).
     Load with ``LoadImageFromFile(key='img')`` / ``(key='gt')`` and pack with
     ``PackInputs(meta_keys=['weather', 'task_id'])`` (a list: mmagic wraps anything else in a list) so
     both reach ``data_sample.metainfo`` (stacked batches hold lists). A missing partner or an empty
@@ -77,4 +78,5 @@ class WeatherPairedDataset(NamedLoadErrorMixin, BaseDataset):
         task_id = {w: i for i, w in enumerate(task_weathers)}
         counts = {w: sum(r.weather == w for r in records) for w in seen}
         print_log(f'{type(self).__name__} {self.layout}/{self.split}: {len(records)} pairs {counts}', 'current')
-        return [dict(r.to_info(), task_id=task_id[r.weather]) for r in records]
+        # scale=1: restoration pairs share one size (mmagic's PairedRandomCrop reads the SR scale)
+        return [dict(r.to_info(), task_id=task_id[r.weather], scale=1) for r in records]
