@@ -5,8 +5,11 @@ load-balance (``loss_lb``, Eq.8, λ1) and uncertainty (``loss_uc``, Eq.10, λ2) 
 test restore whole images, tiled with :func:`mmmofme.apis.tiled_restore` when ``test_cfg`` gives a
 crop size, and are scored by mmagic's PSNR / SSIM.
 """
+import contextlib
+import os
 import os.path as osp
-from typing import Dict, Optional
+import tempfile
+from typing import Dict, Iterator, Optional
 
 import torch
 from mmagic.models import BaseEditModel
@@ -20,8 +23,8 @@ from ..apis.inference import tiled_restore
 __all__ = ['MoFMERestorer']
 
 
-def _check_perceptual_weights(cfg: dict) -> None:
-    """mmagic's PerceptualLoss downloads VGG weights by default; here only a local file works."""
+def _check_perceptual_weights(cfg: dict) -> str:
+    """The local VGG weights file of a perceptual loss config (nothing can be downloaded here)."""
     pretrained = cfg.get('pretrained', 'torchvision://vgg16')
     if pretrained is None:
         raise ValueError('perceptual_loss: pretrained=None would compare untrained VGG features; '
@@ -31,6 +34,29 @@ def _check_perceptual_weights(cfg: dict) -> None:
             f'{pretrained}: VGG16 weights for the perceptual loss not found; weights cannot be '
             'downloaded here: save torchvision vgg16 weights to a local file and set '
             'model.perceptual_loss.pretrained to its path (or set model.perceptual_loss=None)')
+    return str(pretrained)
+
+
+@contextlib.contextmanager
+def _torchvision_weights_from(path: str, vgg_type: str) -> Iterator[None]:
+    """Serve ``path`` as torchvision's cached ``vgg_type`` ImageNet weights.
+
+    mmagic 1.2's ``PerceptualVGG`` always calls ``torchvision.models.<vgg>(pretrained=True)`` and
+    ignores its ``pretrained`` argument; torchvision loads a file already in the hub cache instead
+    of downloading it, so a temporary hub dir holding a link to the user's file does the job.
+    """
+    import torch.hub
+    import torchvision.models as tvm
+    weights = getattr(tvm, f"{vgg_type.upper()}_Weights").IMAGENET1K_V1
+    old = torch.hub.get_dir()
+    with tempfile.TemporaryDirectory() as hub:
+        os.makedirs(osp.join(hub, 'checkpoints'))
+        os.symlink(osp.abspath(path), osp.join(hub, 'checkpoints', osp.basename(weights.url)))
+        torch.hub.set_dir(hub)
+        try:
+            yield
+        finally:
+            torch.hub.set_dir(old)
 
 
 @MODELS.register_module()
@@ -61,8 +87,10 @@ class MoFMERestorer(BaseEditModel):
         super().__init__(generator=generator, pixel_loss=pixel_loss, train_cfg=train_cfg,
                          test_cfg=test_cfg, init_cfg=init_cfg, data_preprocessor=data_preprocessor)
         if perceptual_loss is not None:
-            _check_perceptual_weights(perceptual_loss)
-            self.perceptual_loss = MODELS.build(perceptual_loss)
+            weights = _check_perceptual_weights(perceptual_loss)
+            vgg_type = perceptual_loss.get('vgg_type', 'vgg19')
+            with _torchvision_weights_from(weights, vgg_type):
+                self.perceptual_loss = MODELS.build(dict(perceptual_loss, pretrained=f'torchvision://{vgg_type}'))
         else:
             self.perceptual_loss = None
         self.aux_loss_weights = dict(loss_lb=1e-2, loss_uc=5e-3) if aux_loss_weights is None \

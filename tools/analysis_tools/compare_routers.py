@@ -1,0 +1,72 @@
+"""Train the same restorer with each router reading and compare validation PSNR / SSIM per weather.
+
+    python tools/analysis_tools/compare_routers.py configs/synthetic/mofme_synthetic.py \
+        --iters 300 --work-dir work_dirs/compare_routers --out routers.json
+
+Variants: the plain top-k router (Eq. 1-2), the uncertainty-aware router with Eq. 7 applied to the
+probabilities (the settled reading) and to the logits (the alternative the paper's wording admits).
+Each runs ``tools/train.py`` with the same seed and data; the last validation is read from its log.
+"""
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, List
+
+ROOT = Path(__file__).resolve().parents[2]
+VARIANTS = {
+    'topk': ['model.generator.router=topk'],
+    'uar_probs': ['model.generator.router=uar', 'model.generator.uar_calibrate=probs'],
+    'uar_logits': ['model.generator.router=uar', 'model.generator.uar_calibrate=logits'],
+}
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description='Compare router readings on one restorer config')
+    p.add_argument('config', help='restorer config (mmagic, MoFMERestorer with a MoFMEViT generator)')
+    p.add_argument('--iters', type=int, default=300, help='training iterations per variant')
+    p.add_argument('--variants', nargs='+', default=list(VARIANTS), choices=list(VARIANTS))
+    p.add_argument('--work-dir', default='work_dirs/compare_routers')
+    p.add_argument('--out', default=None, help='json file for the results')
+    p.add_argument('--cfg-options', nargs='+', default=[], help='extra overrides for every variant')
+    return p.parse_args()
+
+
+def last_validation(work_dir: Path) -> Dict[str, float]:
+    """The last logged validation scalars (the run's ``vis_data/scalars.json``)."""
+    logs = sorted(work_dir.glob('*/vis_data/scalars.json'))
+    if not logs:
+        raise FileNotFoundError(f'{work_dir}: no scalars.json (did the training run?)')
+    rows = [json.loads(line) for line in logs[-1].read_text().splitlines()]
+    val = [r for r in rows if any(k.endswith('PSNR') for k in r)]
+    if not val:
+        raise ValueError(f'{logs[-1]}: no validation PSNR logged')
+    return {k: v for k, v in val[-1].items() if k.endswith(('PSNR', 'SSIM'))}
+
+
+def main() -> int:
+    args = parse_args()
+    results: List[dict] = []
+    for name in args.variants:
+        work_dir = Path(args.work_dir) / name
+        options = [*VARIANTS[name], f'train_cfg.max_iters={args.iters}', f'train_cfg.val_interval={args.iters}',
+                   f'default_hooks.checkpoint.interval={args.iters}', *args.cfg_options]
+        print(f'[compare_routers] training {name} ({args.iters} iterations)', flush=True)
+        run = subprocess.run([sys.executable, str(ROOT / 'tools/train.py'), args.config, '--work-dir',
+                              str(work_dir), '--cfg-options', *options])
+        if run.returncode != 0:
+            print(f'error: training {name} failed (exit {run.returncode})', file=sys.stderr)
+            return 1
+        results.append(dict(variant=name, iters=args.iters, **last_validation(work_dir)))
+    keys = sorted({k for r in results for k in r if k.endswith(('PSNR', 'SSIM'))})
+    print('variant      ' + '  '.join(f'{k:>14}' for k in keys))
+    for r in results:
+        print(f'{r["variant"]:<12} ' + '  '.join(f'{r.get(k, float("nan")):14.4f}' for k in keys))
+    if args.out:
+        Path(args.out).write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
