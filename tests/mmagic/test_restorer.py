@@ -90,7 +90,8 @@ def test_non_finite_loss_names_the_iteration_and_term():
 
 def test_perceptual_loss_without_local_weights_says_what_to_do(tmp_path):
     missing = tmp_path / 'vgg16.pth'
-    with pytest.raises(FileNotFoundError, match=f'{missing}: VGG16 weights for the perceptual loss not found'):
+    message = f'{missing}: VGG16 weights for the perceptual loss not found'
+    with pytest.raises(FileNotFoundError, match=message):
         build(perceptual_loss=dict(type='PerceptualLoss', layer_weights={'3': 1.}, vgg_type='vgg16',
                                    pretrained=str(missing)))
     with pytest.raises(FileNotFoundError, match='cannot be downloaded'):

@@ -50,7 +50,8 @@ def main() -> int:
     results: List[dict] = []
     for name in args.variants:
         work_dir = Path(args.work_dir) / name
-        options = [*VARIANTS[name], f'train_cfg.max_iters={args.iters}', f'train_cfg.val_interval={args.iters}',
+        options = [*VARIANTS[name], f'train_cfg.max_iters={args.iters}',
+                   f'train_cfg.val_interval={args.iters}',
                    f'default_hooks.checkpoint.interval={args.iters}', *args.cfg_options]
         print(f'[compare_routers] training {name} ({args.iters} iterations)', flush=True)
         run = subprocess.run([sys.executable, str(ROOT / 'tools/train.py'), args.config, '--work-dir',
