@@ -1,8 +1,34 @@
+import os
 import os.path as osp
+import shutil
+import sys
 
 from setuptools import find_packages, setup
 
 HERE = osp.dirname(osp.abspath(__file__))
+
+
+def add_mim_extension() -> None:
+    """Ship ``configs/`` and ``tools/`` inside the package as ``mmmofme/.mim/`` (the OpenMMLab layout):
+    linked for editable installs, copied for wheels and sdists."""
+    if 'develop' in sys.argv or 'editable_wheel' in sys.argv:
+        mode = 'symlink'
+    elif any(cmd in sys.argv for cmd in ('sdist', 'bdist_wheel', 'build', 'install')):
+        mode = 'copy'
+    else:
+        return
+    mim = osp.join(HERE, 'mmmofme', '.mim')
+    os.makedirs(mim, exist_ok=True)
+    for name in ('configs', 'tools'):
+        src, dst = osp.join(HERE, name), osp.join(mim, name)
+        if osp.islink(dst) or osp.isfile(dst):
+            os.remove(dst)
+        elif osp.isdir(dst):
+            shutil.rmtree(dst)
+        if mode == 'symlink':
+            os.symlink(osp.relpath(src, mim), dst)
+        else:
+            shutil.copytree(src, dst, ignore=shutil.ignore_patterns('__pycache__'))
 
 
 def read_version() -> str:
@@ -12,6 +38,7 @@ def read_version() -> str:
     return scope['__version__']
 
 
+add_mim_extension()
 setup(
     name='mmmofme',
     version=read_version(),
@@ -22,7 +49,7 @@ setup(
     python_requires='>=3.11,<3.12',
     packages=find_packages(include=['mmmofme', 'mmmofme.*']),
     include_package_data=True,
-    package_data={'mmmofme': ['.mim/configs/**/*.py']},
+    package_data={'mmmofme': ['.mim/configs/**/*.py', '.mim/tools/**/*.py', '.mim/tools/*.sh']},
     install_requires=[
         'torch==2.14.1',
         'torchvision==0.29.1',
