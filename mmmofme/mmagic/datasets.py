@@ -1,13 +1,19 @@
-"""Paired weather restoration dataset for mmagic (RainCityscapes, Foggy Cityscapes, All-Weather, synthetic)."""
+"""Paired weather restoration dataset for mmagic: RainCityscapes, Foggy Cityscapes, All-Weather, synthetic."""
 from typing import Optional, Sequence, Tuple, Union
 
+from mmagic.registry import DATASETS
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
-from mmagic.registry import DATASETS
-
-from ..datasets.layouts import (ALLWEATHER_TRAIN_RULES, DatasetLayoutError, ParamFilter, list_pairs,
-                                normalize_weathers, param_filter)
+from ..datasets.layouts import (
+    ALLWEATHER_TRAIN_RULES,
+    DatasetLayoutError,
+    ParamFilter,
+    default_weathers,
+    list_pairs,
+    normalize_weathers,
+    weather_selection,
+)
 from ..datasets.load_checks import NamedLoadErrorMixin
 
 __all__ = ['WeatherPairedDataset']
@@ -54,29 +60,27 @@ class WeatherPairedDataset(NamedLoadErrorMixin, BaseDataset):
         # Set before BaseDataset.__init__, which calls load_data_list (unless lazy_init).
         self.layout = layout
         self.split = split
-        self.weathers = normalize_weathers(weathers) if weathers is not None else None
-        self.params = param_filter(params, betas)
+        self.weathers, self.params = weather_selection(weathers, params, betas)
         self.list_file = list_file
         self.weather_rules = tuple(tuple(r) for r in weather_rules)
-        self.task_weathers = normalize_weathers(task_weathers) if task_weathers is not None else None
-        metainfo = dict(kwargs.pop('metainfo', None) or {})
-        if self.task_weathers is not None:
-            metainfo.setdefault('weathers', self.task_weathers)
+        # The task-id order must not depend on which files happen to come first: fix it up front.
+        self.task_weathers = (normalize_weathers(task_weathers) if task_weathers is not None else
+                              self.weathers or default_weathers(layout))
+        metainfo = dict(kwargs.pop('metainfo', None) or {}, weathers=self.task_weathers)
         super().__init__(data_root=data_root, metainfo=metainfo, **kwargs)
 
     def load_data_list(self) -> list:
         """List and check the pairs (existence only), then attach weather tag and task id."""
-        records = list_pairs(self.layout, self.data_root, self.split, self.weathers, self.params, self.list_file,
-                             self.weather_rules)
+        records = list_pairs(self.layout, self.data_root, self.split, self.weathers, self.params,
+                             self.list_file, self.weather_rules)
         seen = tuple(dict.fromkeys(r.weather for r in records))
-        task_weathers = self.task_weathers or self.weathers or seen
-        outside = sorted(set(seen) - set(task_weathers))
+        outside = sorted(set(seen) - set(self.task_weathers))
         if outside:
-            raise DatasetLayoutError(f'{type(self).__name__} ({self.layout}, {self.split}): weathers {outside} '
-                                     f'are not in task_weathers {list(task_weathers)}')
-        self._metainfo.setdefault('weathers', tuple(task_weathers))
-        task_id = {w: i for i, w in enumerate(task_weathers)}
+            raise DatasetLayoutError(f'{type(self).__name__} ({self.layout}, {self.split}): weathers '
+                                     f'{outside} are not in task_weathers {list(self.task_weathers)}')
+        task_id = {w: i for i, w in enumerate(self.task_weathers)}
         counts = {w: sum(r.weather == w for r in records) for w in seen}
-        print_log(f'{type(self).__name__} {self.layout}/{self.split}: {len(records)} pairs {counts}', 'current')
+        name = f'{type(self).__name__} {self.layout}/{self.split}'
+        print_log(f'{name}: {len(records)} pairs {counts}', 'current')
         # scale=1: restoration pairs share one size (mmagic's PairedRandomCrop reads the SR scale)
         return [dict(r.to_info(), task_id=task_id[r.weather], scale=1) for r in records]

@@ -2,10 +2,9 @@
 from collections import defaultdict
 from typing import Dict, List, Optional, Sequence, Union
 
-from mmengine.logging import print_log
-
 from mmagic.evaluation.metrics.base_sample_wise_metric import BaseSampleWiseMetric
 from mmagic.registry import METRICS
+from mmengine.logging import print_log
 
 __all__ = ['PerWeatherMetric']
 
@@ -66,8 +65,8 @@ class PerWeatherMetric(BaseSampleWiseMetric):
             del m.results[start:]  # the wrapper owns the results (collected across ranks by BaseMetric)
         for i, sample in enumerate(data_samples):
             if self.weather_key not in sample:
-                raise KeyError(f"PerWeatherMetric: data sample has no '{self.weather_key}' meta key; pack it with "
-                               f"PackInputs(meta_keys=['{self.weather_key}', 'task_id'])")
+                raise KeyError(f"PerWeatherMetric: data sample has no '{self.weather_key}' meta key; pack it "
+                               f"with PackInputs(meta_keys=['{self.weather_key}', 'task_id'])")
             self.results.append(dict({name: vals[i] for name, vals in scores.items()},
                                      weather=sample[self.weather_key]))
 

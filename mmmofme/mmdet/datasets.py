@@ -1,14 +1,12 @@
-"""Weathered Cityscapes for mmdetection: every weathered variant of a frame shares the frame's COCO instances."""
+"""Weathered Cityscapes for mmdetection: the weathered variants of a frame share its COCO instances."""
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Union
 
-from mmengine.logging import print_log
-
 from mmdet.datasets import CityscapesDataset
 from mmdet.registry import DATASETS
+from mmengine.logging import print_log
 
-from ..datasets.layouts import (CLEAN_SUFFIX, CLEAN_TAG, DatasetLayoutError, PairRecord, list_pairs,
-                                normalize_weathers, param_filter)
+from ..datasets.layouts import CLEAN_SUFFIX, DatasetLayoutError, PairRecord, list_pairs, weather_selection
 from ..datasets.load_checks import NamedLoadErrorMixin
 
 __all__ = ['WeatherCityscapesDetDataset']
@@ -48,14 +46,13 @@ class WeatherCityscapesDetDataset(NamedLoadErrorMixin, CityscapesDataset):
                  **kwargs) -> None:
         self.layout = layout
         self.split = split
-        self.weathers = (CLEAN_TAG,) if clean else (normalize_weathers(weathers) if weathers is not None else None)
-        self.params = {} if clean else param_filter(params, betas)
+        self.weathers, self.params = weather_selection(weathers, params, betas, clean)
         ann_file = ann_file or f'annotations/instancesonly_filtered_gtFine_{split}.json'
         kwargs.setdefault('data_prefix', dict(img=f'leftImg8bit/{split}/'))
         ann_path = ann_file if osp.isabs(ann_file) else osp.join(data_root, ann_file)
         if not osp.isfile(ann_path):
-            raise DatasetLayoutError(f'{type(self).__name__}: annotation file {ann_path} does not exist (build it '
-                                     'from gtFine with tools/dataset_converters/cityscapes_to_coco.py)')
+            raise DatasetLayoutError(f'{type(self).__name__}: annotation file {ann_path} does not exist '
+                                     '(build it with tools/dataset_converters/cityscapes_to_coco.py)')
         super().__init__(data_root=data_root, ann_file=ann_file, **kwargs)
 
     def filter_data(self) -> List[dict]:
@@ -80,8 +77,8 @@ class WeatherCityscapesDetDataset(NamedLoadErrorMixin, CityscapesDataset):
                       f'{self.ann_file} (e.g. {unannotated[0]}); their images are not used', 'current',
                       level=30)
         if not out:
-            raise DatasetLayoutError(f'{name}: 0 samples: none of the {len(by_frame)} weathered frames matches '
-                                     f'the {len(frames)} kept images of {self.ann_file}')
+            raise DatasetLayoutError(f'{name}: 0 samples: none of the {len(by_frame)} weathered frames '
+                                     f'matches the {len(frames)} kept images of {self.ann_file}')
         print_log(f'{name}: {len(out)} images of {len(used & set(by_frame))} annotated frames', 'current')
         return out
 

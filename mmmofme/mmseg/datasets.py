@@ -2,12 +2,10 @@
 from typing import Optional, Sequence, Union
 
 from mmengine.logging import print_log
-
 from mmseg.datasets import CityscapesDataset
 from mmseg.registry import DATASETS
 
-from ..datasets.layouts import (CLEAN_TAG, cityscapes_gt_path, list_pairs, normalize_weathers, param_filter,
-                                require_partners)
+from ..datasets.layouts import cityscapes_gt_path, list_pairs, require_partners, weather_selection
 from ..datasets.load_checks import NamedLoadErrorMixin
 
 __all__ = ['WeatherCityscapesSegDataset']
@@ -39,8 +37,7 @@ class WeatherCityscapesSegDataset(NamedLoadErrorMixin, CityscapesDataset):
                  betas: Optional[Sequence[float]] = None, clean: bool = False, **kwargs) -> None:
         self.layout = layout
         self.split = split
-        self.weathers = (CLEAN_TAG,) if clean else (normalize_weathers(weathers) if weathers is not None else None)
-        self.params = {} if clean else param_filter(params, betas)
+        self.weathers, self.params = weather_selection(weathers, params, betas, clean)
         super().__init__(data_root=data_root, **kwargs)
 
     def load_data_list(self) -> list:
@@ -49,12 +46,12 @@ class WeatherCityscapesSegDataset(NamedLoadErrorMixin, CityscapesDataset):
             raise ValueError('All-Weather has no segmentation labels; use a Cityscapes-family layout')
         records = list_pairs(self.layout, self.data_root, self.split, self.weathers, self.params)
         seg = [cityscapes_gt_path(self.data_root, self.split, r.frame, 'labelTrainIds') for r in records]
-        require_partners(zip((r.img_path for r in records), seg), 'gtFine labelTrainIds partner',
-                         f'{type(self).__name__} {self.layout}/{self.split}')
+        name = f'{type(self).__name__} {self.layout}/{self.split}'
+        require_partners(zip((r.img_path for r in records), seg), 'gtFine labelTrainIds partner', name)
         counts = {}
         for r in records:
             counts[r.weather] = counts.get(r.weather, 0) + 1
-        print_log(f'{type(self).__name__} {self.layout}/{self.split}: {len(records)} images {counts}', 'current')
+        print_log(f'{name}: {len(records)} images {counts}', 'current')
         return [dict(img_path=r.img_path, seg_map_path=s, label_map=self.label_map,
-                     reduce_zero_label=self.reduce_zero_label, seg_fields=[], weather=r.weather, frame=r.frame,
-                     clean_path=r.gt_path) for r, s in zip(records, seg)]
+                     reduce_zero_label=self.reduce_zero_label, seg_fields=[], weather=r.weather,
+                     frame=r.frame, clean_path=r.gt_path) for r, s in zip(records, seg)]

@@ -36,7 +36,8 @@ def test_per_weather_psnr_and_average():
 
 
 def test_custom_metrics_and_prefix():
-    metric = PerWeatherMetric(sample_metrics=[dict(type='PSNR', convert_to='Y'), dict(type='MAE')], prefix='restore')
+    metric = PerWeatherMetric(sample_metrics=[dict(type='PSNR', convert_to='Y'), dict(type='MAE')],
+                              prefix='restore')
     metric.process(None, [_sample('snow', 8.0, 0)])
     res = metric.evaluate(1)
     assert set(res) == {'restore/snow/PSNR', 'restore/PSNR', 'restore/snow/MAE', 'restore/MAE'}

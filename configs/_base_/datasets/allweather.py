@@ -12,6 +12,7 @@ _base_ = ['./synthetic_restoration.py']
 data_root = 'data/allweather'
 weathers = ['rain+fog', 'snow', 'raindrop']
 
-train_dataloader = dict(dataset=dict(layout='allweather', data_root=data_root, split='train', weathers=weathers))
+train_dataloader = dict(dataset=dict(layout='allweather', data_root=data_root, split='train',
+                                     weathers=weathers))
 val_dataloader = dict(dataset=dict(layout='allweather', data_root=data_root, split='test', weathers=weathers))
 test_dataloader = val_dataloader

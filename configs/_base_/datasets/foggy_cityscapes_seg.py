@@ -1,5 +1,6 @@
 # Segmentation view of Foggy Cityscapes: foggy images + the frame's gtFine labelTrainIds; trained on all
-# densities, evaluated on the densest (beta = 0.02). data/foggy_cityscapes: leftImg8bit/, leftImg8bit_foggy/, gtFine/.
+# densities, evaluated on the densest (beta = 0.02).
+# data/foggy_cityscapes: leftImg8bit/, leftImg8bit_foggy/, gtFine/.
 _base_ = ['./raincityscapes_seg.py']
 
 data_root = 'data/foggy_cityscapes'

@@ -11,5 +11,6 @@ weathers = ['rain', 'fog']
 train_dataloader = dict(
     dataset=dict(layout='rainhazecityscapes', data_root=data_root, split='train', weathers=weathers))
 val_dataloader = dict(
-    dataset=dict(layout='rainhazecityscapes', data_root=data_root, split='val', weathers=weathers, betas=[0.02]))
+    dataset=dict(layout='rainhazecityscapes', data_root=data_root, split='val', weathers=weathers,
+                 betas=[0.02]))
 test_dataloader = val_dataloader

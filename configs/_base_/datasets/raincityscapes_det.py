@@ -23,7 +23,8 @@ test_pipeline = [
 ]
 train_dataloader = dict(
     batch_size=2,
-    dataset=dict(data_root=data_root, layout='raincityscapes', weathers=det_weathers, pipeline=train_pipeline))
+    dataset=dict(data_root=data_root, layout='raincityscapes', weathers=det_weathers,
+                 pipeline=train_pipeline))
 val_dataloader = dict(
     dataset=dict(data_root=data_root, layout='raincityscapes', weathers=det_weathers, pipeline=test_pipeline))
 test_dataloader = val_dataloader

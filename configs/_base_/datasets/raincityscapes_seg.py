@@ -1,5 +1,6 @@
 # Segmentation view of RainCityscapes: rainy images + the frame's gtFine labelTrainIds (make them with
-# mmseg's tools/dataset_converters/cityscapes.py). data/raincityscapes: leftImg8bit/, leftImg8bit_rain/, gtFine/.
+# mmseg's tools/dataset_converters/cityscapes.py).
+# data/raincityscapes: leftImg8bit/, leftImg8bit_rain/, gtFine/.
 _base_ = ['./synthetic_seg.py']
 
 data_root = 'data/raincityscapes'
@@ -27,7 +28,8 @@ test_pipeline = [
 ]
 train_dataloader = dict(
     batch_size=2,
-    dataset=dict(data_root=data_root, layout='raincityscapes', weathers=seg_weathers, pipeline=train_pipeline))
+    dataset=dict(data_root=data_root, layout='raincityscapes', weathers=seg_weathers,
+                 pipeline=train_pipeline))
 val_dataloader = dict(
     dataset=dict(data_root=data_root, layout='raincityscapes', weathers=seg_weathers, pipeline=test_pipeline))
 test_dataloader = val_dataloader

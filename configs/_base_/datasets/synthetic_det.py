@@ -28,7 +28,8 @@ train_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     batch_sampler=dict(type='AspectRatioBatchSampler'),
-    dataset=dict(type=dataset_type, data_root=data_root, split='train', layout='synthetic', weathers=det_weathers,
+    dataset=dict(type=dataset_type, data_root=data_root, split='train', layout='synthetic',
+                 weathers=det_weathers,
                  filter_cfg=dict(filter_empty_gt=True, min_size=32), pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=1,
@@ -36,7 +37,8 @@ val_dataloader = dict(
     persistent_workers=False,
     drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, data_root=data_root, split='val', layout='synthetic', weathers=det_weathers,
+    dataset=dict(type=dataset_type, data_root=data_root, split='val', layout='synthetic',
+                 weathers=det_weathers,
                  test_mode=True, pipeline=test_pipeline))
 test_dataloader = val_dataloader
 

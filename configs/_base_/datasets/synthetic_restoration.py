@@ -10,7 +10,8 @@ weathers = ['rain', 'fog', 'snow', 'raindrop']  # also the task_id order
 patch_size = 256  # random paired crops (the paper augmentation)
 
 train_pipeline = [
-    dict(type='LoadImageFromFile', key='img', color_type='color', channel_order='rgb', imdecode_backend='cv2'),
+    dict(type='LoadImageFromFile', key='img', color_type='color', channel_order='rgb',
+         imdecode_backend='cv2'),
     dict(type='LoadImageFromFile', key='gt', color_type='color', channel_order='rgb', imdecode_backend='cv2'),
     dict(type='PairedRandomCrop', gt_patch_size=patch_size),  # the dataset sets scale=1
     # horizontal x vertical flip x transpose = the 8 dihedral modes of the released code
@@ -21,7 +22,8 @@ train_pipeline = [
 ]
 # Full images at test time (the restorer tiles them).
 val_pipeline = [
-    dict(type='LoadImageFromFile', key='img', color_type='color', channel_order='rgb', imdecode_backend='cv2'),
+    dict(type='LoadImageFromFile', key='img', color_type='color', channel_order='rgb',
+         imdecode_backend='cv2'),
     dict(type='LoadImageFromFile', key='gt', color_type='color', channel_order='rgb', imdecode_backend='cv2'),
     dict(type='PackInputs', meta_keys=['weather', 'task_id']),
 ]

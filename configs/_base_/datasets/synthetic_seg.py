@@ -31,14 +31,16 @@ train_dataloader = dict(
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(type=dataset_type, data_root=data_root, split='train', layout='synthetic', weathers=seg_weathers,
+    dataset=dict(type=dataset_type, data_root=data_root, split='train', layout='synthetic',
+                 weathers=seg_weathers,
                  pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=1,
     num_workers=2,
     persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, data_root=data_root, split='val', layout='synthetic', weathers=seg_weathers,
+    dataset=dict(type=dataset_type, data_root=data_root, split='val', layout='synthetic',
+                 weathers=seg_weathers,
                  test_mode=True, pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
