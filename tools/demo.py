@@ -118,6 +118,8 @@ def train(name: str, args: argparse.Namespace, data_dir: Path, iters: int) -> Pa
         log(f'reusing {ckpt}')
         return ckpt
     cfg = demo_config(name, data_dir, iters)
+    # the evaluation stage scores every model per weather; no validation pass inside training
+    cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     work_dir.mkdir(parents=True, exist_ok=True)
     cfg_file = work_dir / f'{name}_demo.py'
     cfg.dump(str(cfg_file))
