@@ -30,10 +30,10 @@ from mmmofme.apis.chain import (
     load_weights_into,
     parse_restore_cfg,
     read_state_dict,
-    restore_images,
     strip_prefix,
 )
 from mmmofme.apis.checkpoint import CheckpointError
+from mmmofme.apis.deweather import Deweatherer, restorer_and_tiling
 
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp')
 VIDEO_EXTS = ('.mp4', '.avi', '.mov', '.mkv')
@@ -55,24 +55,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--max-batch', type=int, default=8, help='tiles per restorer call (bounds memory)')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     return parser.parse_args(argv)
-
-
-def restorer_and_tiling(cfg: Config) -> Tuple[dict, Optional[dict]]:
-    """The restorer config and the config's own test tiling (``None`` if it has none)."""
-    model = cfg.get('model')
-    if model is None:
-        raise ValueError(f'{cfg.filename}: config has no model')
-    if 'restorer' in model:  # chain config (DeweatherSegmentor / DeweatherDetector)
-        tiling = model.get('restore_cfg')
-        return model.restorer, tiling if tiling and tiling.get('mode') == 'slide' else None
-    if 'generator' in model:  # mmagic restorer config (MoFMERestorer)
-        test_cfg = model.get('test_cfg') or {}
-        if not test_cfg.get('crop_size'):
-            return model.generator, None
-        return model.generator, dict(mode='slide', crop_size=test_cfg['crop_size'],
-                                     stride=test_cfg.get('stride'))
-    raise ValueError(f'{cfg.filename}: model has neither `restorer` (chain config) nor `generator` '
-                     f'(restorer config)')
 
 
 def as_pair(value) -> Optional[Tuple[int, int]]:
@@ -106,23 +88,6 @@ def collect_inputs(path: str) -> List[Tuple[str, str]]:
                 full = osp.join(root, name)
                 found.append((full, osp.relpath(full, path)))
     return sorted(found, key=lambda item: item[1])
-
-
-class Deweatherer:
-    """Restores BGR uint8 frames with a tiled restorer."""
-
-    def __init__(self, restorer: torch.nn.Module, restore_cfg: dict, device: str) -> None:
-        self.restorer = restorer.to(device).eval()
-        self.restore_cfg = restore_cfg
-        self.device = device
-
-    @torch.no_grad()
-    def __call__(self, bgr: np.ndarray) -> np.ndarray:
-        rgb = torch.from_numpy(np.ascontiguousarray(bgr[..., ::-1])).to(self.device)
-        x = rgb.permute(2, 0, 1)[None].float() / 255
-        y = restore_images(self.restorer, x, self.restore_cfg).clamp(0, 1)
-        out = (y[0].permute(1, 2, 0) * 255).round().byte().cpu().numpy()
-        return np.ascontiguousarray(out[..., ::-1])
 
 
 def write_image(path: str, image: np.ndarray) -> None:

@@ -8,10 +8,16 @@ from typing import Dict, List, Sequence
 
 import cv2
 import numpy as np
-import torch
 
-from ..apis.checkpoint import install_checkpoint_loader, load_state_dict
-from ..apis.inference import tiled_restore
+from ..apis.chain import (
+    RESTORER_PREFIXES,
+    load_weights_into,
+    parse_restore_cfg,
+    read_state_dict,
+    strip_prefix,
+)
+from ..apis.checkpoint import install_checkpoint_loader
+from ..apis.deweather import Deweatherer, restorer_and_tiling
 
 PANEL_NAMES = ('weathered', 'MoFME restored', 'clean')
 
@@ -47,36 +53,23 @@ def draw_boxes(bgr: np.ndarray, boxes: np.ndarray, labels: np.ndarray, scores: n
     return out
 
 
-class _Restorer:
-    """The restorer network of an mmagic ``MoFMERestorer`` config + checkpoint, tiled like its test mode."""
-
-    def __init__(self, cfg, ckpt: Path) -> None:
-        from mmengine.registry import MODELS
-        self.net = MODELS.build(cfg.model.generator).eval()
-        self.net.load_state_dict(load_state_dict(str(ckpt), prefix='generator.'))
-        self.crop = cfg.model.test_cfg.get('crop_size')
-        self.stride = cfg.model.test_cfg.get('stride')
-
-    @torch.no_grad()
-    def __call__(self, rgb: np.ndarray) -> np.ndarray:
-        x = torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 255
-        y = tiled_restore(self.net, x, self.crop, self.stride) if self.crop else self.net(x)
-        return (y.clamp(0, 1)[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
-
-
 def render_side_by_side(data_dir: Path, out_dir: Path, weathers: Sequence[str], num_per_weather: int,
                         restorer_cfg, restorer_ckpt: Path, seg_cfg, seg_ckpt: Path, det_cfg,
                         det_ckpt: Path, split: str = 'val') -> List[Path]:
     """Write ``{weather}_{frame}.png`` mosaics; returns their paths."""
     from mmdet.apis import inference_detector, init_detector
     from mmengine.model.utils import revert_sync_batchnorm
-    from mmengine.registry import DefaultScope
+    from mmengine.registry import MODELS, DefaultScope
     from mmseg.apis import inference_model, init_model
 
     from ..datasets.layouts import list_pairs
 
     install_checkpoint_loader()
-    restore = _Restorer(restorer_cfg, restorer_ckpt)
+    generator_cfg, tiling = restorer_and_tiling(restorer_cfg)  # the restorer's own test tiling
+    generator = MODELS.build(generator_cfg)
+    load_weights_into(generator, strip_prefix(read_state_dict(str(restorer_ckpt)), RESTORER_PREFIXES),
+                      str(restorer_ckpt), 'restorer')
+    restore = Deweatherer(generator, parse_restore_cfg(tiling), device='cpu')
     segmentor = revert_sync_batchnorm(init_model(seg_cfg, str(seg_ckpt), device='cpu'))
     detector = init_detector(det_cfg, str(det_ckpt), device='cpu')
     seg_palette = segmentor.dataset_meta['palette']
@@ -93,7 +86,7 @@ def render_side_by_side(data_dir: Path, out_dir: Path, weathers: Sequence[str], 
             seen.add(record.frame)
             weathered = cv2.imread(record.img_path)
             clean = cv2.imread(record.gt_path)
-            restored = restore(weathered[..., ::-1].copy())[..., ::-1].copy()
+            restored = restore(weathered)
             top, bottom = [], []
             for name, bgr in zip(PANEL_NAMES, (weathered, restored, clean)):
                 # each library's inference API builds its test pipeline in the current scope
