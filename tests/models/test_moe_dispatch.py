@@ -74,14 +74,19 @@ def test_layer_equals_naive_per_token_loop(kind):
 def test_each_expert_runs_once_on_its_own_tokens(kind):
     layer = _layers()[kind].train()
     seen = {}
-    original = layer.experts.expert_forward
+    original = layer.experts.expert_function
 
-    def recording(expert, tokens):
-        assert expert not in seen, 'an expert was called twice'
-        seen[expert] = tokens.shape[0]
-        return original(expert, tokens)
+    def recording_function(routed):
+        expert_fn = original(routed)
 
-    layer.experts.expert_forward = recording
+        def recording(expert, tokens):
+            assert expert not in seen, 'an expert was called twice'
+            seen[expert] = tokens.shape[0]
+            return expert_fn(expert, tokens)
+
+        return recording
+
+    layer.experts.expert_function = recording_function
     x = torch.randn(3, 11, DIM)
     layer(x, torch.tensor([0, 1, 1]) if kind == 'mmoe' else None)
     num_tokens = 3 * 11

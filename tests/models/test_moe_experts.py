@@ -23,7 +23,7 @@ def test_ffn_expert_equals_layernorm_and_two_linears():
         fc1.bias.copy_(experts.fc1_bias[i])
         fc2.weight.copy_(experts.fc2_weight[i])
         fc2.bias.copy_(experts.fc2_bias[i])
-    torch.testing.assert_close(experts.expert_forward(i, x), fc2(F.gelu(fc1(norm(x)))))
+    torch.testing.assert_close(experts.expert_forward(i, experts.prepare(x)), fc2(F.gelu(fc1(norm(x)))))
 
 
 def test_fme_layer_equals_eq6_with_shared_ffn():

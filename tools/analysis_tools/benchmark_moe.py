@@ -30,10 +30,11 @@ def all_experts_forward(layer: MoELayer, x: Tensor) -> Tensor:
     tokens = x.reshape(-1, x.shape[-1])
     route = layer.router(tokens)
     dense_weights = torch.zeros_like(route.probs).scatter(1, route.indices, route.weights)
-    out = torch.zeros_like(tokens)
+    routed = layer.experts.prepare(tokens)
+    out = 0
     for expert in range(layer.experts.num_experts):
-        out += dense_weights[:, expert:expert + 1] * layer.experts.expert_forward(expert, tokens)
-    return out.view_as(x)
+        out = out + dense_weights[:, expert:expert + 1] * layer.experts.expert_forward(expert, routed)
+    return layer.experts.finish(out).view_as(x)
 
 
 def build_kinds(dim: int, num_experts: int, top_k: int) -> Dict[str, Callable[[Tensor], object]]:

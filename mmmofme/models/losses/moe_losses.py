@@ -33,8 +33,8 @@ def load_balance_loss(probs: Tensor, expert_indices: Tensor) -> Tensor:
         Scalar tensor.
     """
     num_experts = probs.shape[-1]
-    slots = selection_mask(expert_indices, num_experts).to(probs.dtype)
-    fraction = slots.sum(0) / slots.sum()
+    slots = torch.bincount(expert_indices.reshape(-1), minlength=num_experts).to(probs.dtype)
+    fraction = slots / expert_indices.numel()
     return num_experts * torch.sum(fraction * probs.mean(0))
 
 

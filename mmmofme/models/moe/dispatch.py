@@ -49,8 +49,6 @@ def sparse_dispatch(tokens: Tensor, expert_indices: Tensor, weights: Tensor, exp
             outputs.append(expert_fn(expert, chunk))
     sorted_out = torch.cat(outputs, 0)
     sorted_out = sorted_out * weights.reshape(-1).index_select(0, order).to(sorted_out.dtype).unsqueeze(1)
-
-    # Undo the sort with a gather (deterministic, unlike index_add on GPU) and sum the k choices.
-    inverse = torch.empty_like(order)
-    inverse[order] = torch.arange(order.numel(), device=order.device)
-    return sorted_out.index_select(0, inverse).view(num_tokens, top_k, -1).sum(1)
+    # Scatter-add each slot back onto its token (k adds per token; one pass, no inverse permutation).
+    out = sorted_out.new_zeros(num_tokens, sorted_out.shape[1])
+    return out.index_add_(0, order // top_k, sorted_out)

@@ -51,8 +51,9 @@ class MoELayer(nn.Module):
             token_tasks = task_ids.repeat_interleave(t)
         route = self.router(tokens, token_tasks)
 
-        mixed = sparse_dispatch(self.experts.prepare(tokens), route.indices, route.weights,
-                                self.experts.expert_forward, self.experts.num_experts)
+        routed = self.experts.prepare(tokens)
+        mixed = sparse_dispatch(routed, route.indices, route.weights, self.experts.expert_function(routed),
+                                self.experts.num_experts)
         out = self.experts.finish(mixed)
         if self.residual is not None:
             out = out + self.residual(tokens)
