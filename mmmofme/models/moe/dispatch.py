@@ -43,11 +43,17 @@ def sparse_dispatch(tokens: Tensor, expert_indices: Tensor, weights: Tensor, exp
     sorted_tokens = tokens.index_select(0, order // top_k)
     sizes: List[int] = group_sizes(expert_indices, num_experts).tolist()
 
-    outputs = []
+    # Each expert writes into its slice of one buffer (no list of outputs to concatenate).
+    sorted_out = None
+    start = 0
     for expert, chunk in enumerate(torch.split(sorted_tokens, sizes)):
-        if chunk.shape[0] > 0:
-            outputs.append(expert_fn(expert, chunk))
-    sorted_out = torch.cat(outputs, 0)
+        if chunk.shape[0] == 0:
+            continue
+        out = expert_fn(expert, chunk)
+        if sorted_out is None:
+            sorted_out = out.new_empty(sorted_tokens.shape[0], out.shape[1])
+        sorted_out[start:start + out.shape[0]] = out
+        start += out.shape[0]
     sorted_out = sorted_out * weights.reshape(-1).index_select(0, order).to(sorted_out.dtype).unsqueeze(1)
     # Scatter-add each slot back onto its token (k adds per token; one pass, no inverse permutation).
     out = sorted_out.new_zeros(num_tokens, sorted_out.shape[1])
