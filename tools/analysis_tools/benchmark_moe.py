@@ -12,8 +12,6 @@ Example::
 """
 import argparse
 import json
-import statistics
-import time
 from typing import Callable, Dict, List, Optional
 
 import torch
@@ -21,6 +19,7 @@ from torch import Tensor
 
 from mmmofme.models.layers import PreNormFeedForward
 from mmmofme.models.moe import FeatureModulationExperts, FFNExperts, MoELayer, TopKRouter
+from mmmofme.utils import interleaved_median_ms
 
 KINDS = ('dense_ffn', 'moe', 'moe_all_experts', 'fme')
 
@@ -53,14 +52,7 @@ def build_kinds(dim: int, num_experts: int, top_k: int) -> Dict[str, Callable[[T
 @torch.inference_mode()
 def time_kinds(kinds: Dict[str, Callable], x: Tensor, runs: int) -> Dict[str, float]:
     """Median ms per kind over ``runs`` interleaved rounds, after one warm-up round."""
-    times: Dict[str, List[float]] = {name: [] for name in kinds}
-    for round_idx in range(runs + 1):
-        for name, fn in kinds.items():
-            start = time.perf_counter()
-            fn(x)
-            if round_idx:
-                times[name].append((time.perf_counter() - start) * 1e3)
-    return {name: statistics.median(values) for name, values in times.items()}
+    return interleaved_median_ms({name: (lambda fn=fn: fn(x)) for name, fn in kinds.items()}, runs)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

@@ -4,6 +4,8 @@ GMAC are counted by mmengine.analysis' FlopAnalyzer (one multiply-accumulate = 1
 forward. The sparse dispatch runs each expert only on its own tokens, so the trace holds exactly the
 active top-k experts' matmuls, as the paper counts them. ``scaled_dot_product_attention`` has no
 built-in handle; ours counts its two matmuls (``--sdpa-flops skip`` drops them, as ptflops does).
+Latency: all variants are built first and timed in turn within each round, so their ratios come from
+the same stretch of time (the models are held in memory together meanwhile).
 
 Example::
 
@@ -12,11 +14,9 @@ Example::
 """
 import argparse
 import json
-import statistics
-import time
 import warnings
 from collections import Counter
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional
 
 import torch
 from mmengine.analysis import FlopAnalyzer
@@ -24,6 +24,7 @@ from mmengine.analysis.jit_handles import get_shape
 
 from mmmofme.models import MoFMEViT
 from mmmofme.models.archs import MOE_TYPES, ROUTERS
+from mmmofme.utils import interleaved_median_ms
 
 
 def sdpa_flop_jit(inputs: List[Any], outputs: List[Any]) -> Counter:
@@ -49,17 +50,10 @@ def count_gmac(model: torch.nn.Module, image: torch.Tensor, count_sdpa: bool = T
 
 
 @torch.inference_mode()
-def median_latency_ms(model: torch.nn.Module, image: torch.Tensor, runs: int) -> Optional[float]:
-    """Median wall time of ``runs`` forwards after one warm-up, or None when ``runs`` is 0."""
-    if runs <= 0:
-        return None
-    model(image)
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        model(image)
-        times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times)
+def interleaved_latency_ms(models: Dict[str, torch.nn.Module], image: torch.Tensor,
+                           runs: int) -> Dict[str, float]:
+    """Median wall time (ms) of one forward per model, the models timed in turn in each round."""
+    return interleaved_median_ms({name: (lambda m=m: m(image)) for name, m in models.items()}, runs)
 
 
 def _round(value: Optional[float], digits: int = 3) -> Optional[float]:
@@ -91,7 +85,7 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
     if args.threads:
         torch.set_num_threads(args.threads)
     image = torch.rand(1, 3, args.input_size, args.input_size)
-    rows = []
+    rows, models = [], {}
     for variant in args.variants:
         settings = [(None, None)] if variant == 'dense' else [
             (e, k) for e in args.num_experts for k in args.top_k if k <= e]
@@ -100,13 +94,17 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
             model = MoFMEViT(moe_type=variant, router=args.router, embed_dim=args.embed_dim,
                              depth=args.depth, patch_size=args.patch_size, img_size=args.input_size,
                              **extra).eval()
-            row = dict(variant=variant, num_experts=num_experts, top_k=top_k, input_size=args.input_size,
-                       params=int(sum(p.numel() for p in model.parameters())),
-                       gmac=round(count_gmac(model, image, args.sdpa_flops == 'count'), 6),
-                       latency_ms=_round(median_latency_ms(model, image, args.latency_runs)))
-            rows.append(row)
-            print(json.dumps(row), flush=True)
-            del model
+            params = int(sum(p.numel() for p in model.parameters()))
+            rows.append(dict(variant=variant, num_experts=num_experts, top_k=top_k,
+                             input_size=args.input_size, params=params,
+                             gmac=round(count_gmac(model, image, args.sdpa_flops == 'count'), 6),
+                             latency_ms=None))
+            if args.latency_runs > 0:  # kept for timing; all variants are then timed round by round
+                models[str(len(rows) - 1)] = model
+    latencies = interleaved_latency_ms(models, image, args.latency_runs) if models else {}
+    for index, row in enumerate(rows):
+        row['latency_ms'] = _round(latencies.get(str(index)))
+        print(json.dumps(row), flush=True)
     print_ratios(rows)
     if args.out:
         with open(args.out, 'w') as f:
