@@ -1,6 +1,7 @@
 """The dataset CLIs and the dataset base configs, end to end on tiny generated data."""
 import filecmp
 import glob
+import importlib
 import os.path as osp
 import subprocess
 import sys
@@ -45,9 +46,24 @@ def test_cityscapes_to_coco_cli(synthetic_root, tmp_path):
     assert (tmp_path / 'instancesonly_filtered_gtFine_val.json').is_file()
 
 
-def _point_to(cfg, root):
+def _config(name, root):
+    """A dataset base config with every dataloader pointed at ``root``."""
+    cfg = Config.fromfile(CONFIGS / f'{name}.py')
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         cfg[key]['dataset']['data_root'] = root
+    return cfg
+
+
+def _build_train_val(library, cfg):
+    """Train and val datasets of a dataset config (its val metric built too), in ``library``'s scope."""
+    registry = importlib.import_module(f'{library}.registry')
+    importlib.import_module(f'mmmofme.{library}')
+    evaluator = cfg.val_evaluator[0] if isinstance(cfg.val_evaluator, list) else cfg.val_evaluator
+    with DefaultScope.overwrite_default_scope(library):
+        train = registry.DATASETS.build(cfg.train_dataloader.dataset)
+        val = registry.DATASETS.build(cfg.val_dataloader.dataset)
+        registry.METRICS.build(evaluator)
+    return train, val
 
 
 @pytest.mark.parametrize('name, n_val', [('synthetic_restoration', VAL_FRAMES * sum(VARIANTS.values())),
@@ -55,58 +71,30 @@ def _point_to(cfg, root):
                                          ('foggy_cityscapes', VAL_FRAMES),
                                          ('rain_haze_cityscapes', VAL_FRAMES * (VARIANTS['rain'] + 1))])
 def test_restoration_configs_build_and_load(synthetic_root, name, n_val):
-    from mmagic.registry import DATASETS, METRICS
-
-    import mmmofme.mmagic  # noqa: F401
-    cfg = Config.fromfile(CONFIGS / f'{name}.py')
-    _point_to(cfg, synthetic_root)
+    cfg = _config(name, synthetic_root)
     cfg.train_dataloader.dataset.pipeline[2]['gt_patch_size'] = 32  # tiny frames
-    with DefaultScope.overwrite_default_scope('mmagic'):
-        train = DATASETS.build(cfg.train_dataloader.dataset)
-        val = DATASETS.build(cfg.val_dataloader.dataset)
-        METRICS.build(cfg.val_evaluator[0])
+    train, val = _build_train_val('mmagic', cfg)
     sample = train[0]
     assert tuple(sample['inputs'].shape) == (3, 32, 32) and 'task_id' in sample['data_samples'].metainfo
     assert len(val) == n_val and val[0]['data_samples'].metainfo['weather'] in VARIANTS
 
 
 def test_allweather_config(allweather_root):
-    from mmagic.registry import DATASETS
-
-    import mmmofme.mmagic  # noqa: F401
-    cfg = Config.fromfile(CONFIGS / 'allweather.py')
-    _point_to(cfg, allweather_root)
+    cfg = _config('allweather', allweather_root)
     cfg.train_dataloader.dataset.pipeline[2]['gt_patch_size'] = 16
-    with DefaultScope.overwrite_default_scope('mmagic'):
-        assert len(DATASETS.build(cfg.train_dataloader.dataset)) == 4
-        assert len(DATASETS.build(cfg.val_dataloader.dataset)) == 6
+    train, val = _build_train_val('mmagic', cfg)
+    assert len(train) == 4 and len(val) == 6
 
 
 @pytest.mark.parametrize('name', ['synthetic_seg', 'raincityscapes_seg', 'foggy_cityscapes_seg'])
 def test_seg_configs(synthetic_root, name):
-    from mmseg.registry import DATASETS, METRICS
-
-    import mmmofme.mmseg  # noqa: F401
-    cfg = Config.fromfile(CONFIGS / f'{name}.py')
-    _point_to(cfg, synthetic_root)
-    with DefaultScope.overwrite_default_scope('mmseg'):
-        train = DATASETS.build(cfg.train_dataloader.dataset)
-        val = DATASETS.build(cfg.val_dataloader.dataset)
-        METRICS.build(cfg.val_evaluator)
+    train, val = _build_train_val('mmseg', _config(name, synthetic_root))
     assert train[0]['data_samples'].gt_sem_seg is not None
     assert 'weather' in val[0]['data_samples'].metainfo
 
 
 @pytest.mark.parametrize('name', ['synthetic_det', 'raincityscapes_det'])
 def test_det_configs(synthetic_root, name):
-    from mmdet.registry import DATASETS, METRICS
-
-    import mmmofme.mmdet  # noqa: F401
-    cfg = Config.fromfile(CONFIGS / f'{name}.py')
-    _point_to(cfg, synthetic_root)
-    with DefaultScope.overwrite_default_scope('mmdet'):
-        train = DATASETS.build(cfg.train_dataloader.dataset)
-        val = DATASETS.build(cfg.val_dataloader.dataset)
-        METRICS.build(cfg.val_evaluator)
+    train, val = _build_train_val('mmdet', _config(name, synthetic_root))
     assert len(train[0]['data_samples'].gt_instances) > 0
     assert {'weather', 'instances'} <= set(val[0]['data_samples'].metainfo)
