@@ -1,9 +1,11 @@
 """The one tiling function for restoring images larger than the restorer's crop.
 
 Used by ``MoFMERestorer``'s test mode, the chain wrappers' ``restore_cfg`` and ``tools/deweather.py``,
-so the three agree on padding, tile placement and overlap averaging.
+so the three agree on padding, tile placement and overlap blending. Overlapping tiles are cross-faded
+with feathered weights (a linear ramp over each overlap band) rather than averaged flat: a flat
+average still jumps where a tile's edge ends inside its neighbour, a ramp does not.
 """
-from typing import Callable, Optional, Tuple, Union
+from typing import Callable, List, Optional, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -19,7 +21,7 @@ def _pair(v: IntPair) -> Tuple[int, int]:
     return int(h), int(w)
 
 
-def tile_starts(length: int, tile: int, stride: int) -> list:
+def tile_starts(length: int, tile: int, stride: int) -> List[int]:
     """Start offsets of tiles of size ``tile`` covering ``[0, length)``; ``length >= tile``.
 
     Tiles step by ``stride``; the last tile is aligned to the end so no tile leaves the image.
@@ -29,6 +31,41 @@ def tile_starts(length: int, tile: int, stride: int) -> list:
     starts = list(range(0, length - tile, stride))
     starts.append(length - tile)
     return starts
+
+
+def feather_window(tile: int, stride: int) -> Tensor:
+    """Per-pixel blending weight along one tile side: a linear ramp over the overlap, flat inside.
+
+    With overlap ``o = tile - stride`` the weight of pixel ``i`` is ``min(1, (i + 1) / (o + 1),
+    (tile - i) / (o + 1))``: neighbouring tiles cross-fade over their shared band instead of meeting at a
+    hard seam. Every weight is > 0, so a pixel covered by one tile only (an image border) keeps its
+    value after normalisation. ``stride == tile`` gives all ones (no overlap, nothing to blend).
+
+    Shapes:
+        → (tile,) float32.
+    """
+    ramp = torch.arange(1, tile + 1, dtype=torch.float32) / (tile - stride + 1)
+    return torch.minimum(torch.ones(()), torch.minimum(ramp, ramp.flip(0)))
+
+
+def tile_plan(size: Tuple[int, int], tile: Tuple[int, int],
+              stride: Tuple[int, int]) -> Tuple[List[Tuple[int, int]], Tensor, Tensor]:
+    """Where the tiles of a ``size`` canvas go and how they are blended.
+
+    Returns:
+        ``boxes``: ``[(y, x), ...]`` tile origins; ``window``: (tile_h, tile_w) feathered weight of one
+        tile; ``coverage``: (H, W) sum of the windows over all tiles. A tile at ``(y, x)`` contributes
+        ``window / coverage[y:y + th, x:x + tw]``, so the contributions at every pixel sum to one. Only
+        one window and one canvas are held (not one weight map per tile): memory stays bounded for
+        very large frames.
+    """
+    (h, w), (th, tw), (sh, sw) = size, tile, stride
+    boxes = [(y, x) for y in tile_starts(h, th, sh) for x in tile_starts(w, tw, sw)]
+    window = feather_window(th, sh)[:, None] * feather_window(tw, sw)[None, :]
+    coverage = torch.zeros(h, w)
+    for y, x in boxes:
+        coverage[y:y + th, x:x + tw] += window
+    return boxes, window, coverage
 
 
 def tiled_restore(restore_fn: Callable[[Tensor], Tensor],
@@ -44,7 +81,8 @@ def tiled_restore(restore_fn: Callable[[Tensor], Tensor],
         crop_size: tile size ``(h, w)`` (or one int); images smaller than it are padded (reflect)
             up to it and cropped back afterwards.
         stride: step between tiles; ``None`` means ``crop_size`` (non-overlapping tiles, as in the
-            paper). A smaller stride overlaps tiles and averages the overlaps (as the released code).
+            paper). A smaller stride overlaps tiles and cross-fades them with :func:`feather_window`
+            weights (the released code averages overlaps flat).
         max_batch: tiles restored per ``restore_fn`` call, which bounds peak memory.
 
     Returns:
@@ -66,14 +104,13 @@ def tiled_restore(restore_fn: Callable[[Tensor], Tensor],
         mode = 'reflect' if pad_h < h and pad_w < w else 'replicate'
         img = F.pad(img, (0, pad_w, 0, pad_h), mode=mode)
     ph, pw = img.shape[-2:]
-    boxes = [(y, x) for y in tile_starts(ph, th, sh) for x in tile_starts(pw, tw, sw)]
+    boxes, window, coverage = tile_plan((ph, pw), (th, tw), (sh, sw))
+    window, coverage = window.to(img), coverage.to(img)
 
     out = None
-    weight = img.new_zeros(1, 1, ph, pw)
-    for y, x in boxes:
-        weight[..., y:y + th, x:x + tw] += 1
-    for i in range(0, len(boxes), max(1, max_batch // b)):
-        chunk = boxes[i:i + max(1, max_batch // b)]
+    step = max(1, max_batch // b)
+    for i in range(0, len(boxes), step):
+        chunk = boxes[i:i + step]
         tiles = torch.cat([img[..., y:y + th, x:x + tw] for y, x in chunk])
         restored = restore_fn(tiles)
         if restored.shape[-2:] != (th, tw):
@@ -82,6 +119,6 @@ def tiled_restore(restore_fn: Callable[[Tensor], Tensor],
         if out is None:
             out = img.new_zeros(b, restored.shape[1], ph, pw)
         for j, (y, x) in enumerate(chunk):
-            out[..., y:y + th, x:x + tw] += restored[j * b:(j + 1) * b]
-    out = out / weight
+            weight = window / coverage[y:y + th, x:x + tw]
+            out[..., y:y + th, x:x + tw] += restored[j * b:(j + 1) * b] * weight
     return out[..., :h, :w]
