@@ -38,7 +38,8 @@ def _axis_ratio(error: Tensor, dim: int, borders: List[int]) -> Optional[float]:
     return float(steps[mask].mean() / steps[~mask].mean().clamp_min(1e-12))
 
 
-def seam_visibility(restored: Tensor, clean: Tensor, crop_size: IntPair, stride: Optional[IntPair] = None) -> float:
+def seam_visibility(restored: Tensor, clean: Tensor, crop_size: IntPair,
+                    stride: Optional[IntPair] = None) -> float:
     """Mean over both axes of (error step at tile borders) / (error step elsewhere); 1.0 = invisible seams.
 
     Args:

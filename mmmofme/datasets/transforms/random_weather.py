@@ -140,7 +140,8 @@ class RandomWeather(BaseTransform):
         self.ranges = {kind: dict(spec) for kind, spec in WEATHER_RANGES.items()}
         for kind, spec in (ranges or {}).items():
             if kind not in self.ranges:
-                raise ValueError(f'RandomWeather: unknown kind {kind!r} in ranges; known: {sorted(self.ranges)}')
+                raise ValueError(f'RandomWeather: unknown kind {kind!r} in ranges; '
+                                 f'known: {sorted(self.ranges)}')
             unknown = set(spec) - set(self.ranges[kind])
             if unknown:
                 raise ValueError(f'RandomWeather: unknown {kind} parameters {sorted(unknown)}; known: '
@@ -149,8 +150,8 @@ class RandomWeather(BaseTransform):
         weights = dict(kind_weights or {kind: 1.0 for kind in self.ranges})
         unknown = set(weights) - set(self.ranges)
         if unknown or not weights or min(weights.values()) < 0 or sum(weights.values()) <= 0:
-            raise ValueError(f'RandomWeather: kind_weights must be non-negative weights of {sorted(self.ranges)}, '
-                             f'got {weights}')
+            raise ValueError(f'RandomWeather: kind_weights must be non-negative weights of '
+                             f'{sorted(self.ranges)}, got {weights}')
         self.kinds = list(weights)
         self.probs = np.asarray([weights[k] for k in self.kinds], np.float64) / sum(weights.values())
         self.seed = seed

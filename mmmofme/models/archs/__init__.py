@@ -1,7 +1,7 @@
 """Restorer architectures."""
 from .identity import IdentityRestorer
-from .uncertainty_gate import MCDropoutGate, blend_with_input
 from .mofme_vit import MOE_TYPES, ROUTERS, MoFMEViT, pyramid_expert_counts
+from .uncertainty_gate import MCDropoutGate, blend_with_input
 
 __all__ = ['IdentityRestorer', 'MOE_TYPES', 'ROUTERS', 'MoFMEViT', 'pyramid_expert_counts',
            'MCDropoutGate', 'blend_with_input']

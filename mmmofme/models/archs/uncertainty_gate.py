@@ -51,7 +51,8 @@ class MCDropoutGate(BaseModule):
         if samples < 2:
             raise ValueError(f'MCDropoutGate: samples must be >= 2 to measure a spread, got {samples}')
         if sigma_max <= 0 or blur < 1 or blur % 2 == 0:
-            raise ValueError(f'MCDropoutGate: sigma_max must be > 0 and blur odd >= 1, got {sigma_max}, {blur}')
+            raise ValueError(f'MCDropoutGate: sigma_max must be > 0 and blur odd >= 1, '
+                             f'got {sigma_max}, {blur}')
         self.restorer = MODELS.build(restorer) if isinstance(restorer, dict) else restorer
         self.dropouts = [m for m in self.restorer.modules() if isinstance(m, nn.Dropout) and m.p > 0]
         if not self.dropouts:
@@ -68,7 +69,8 @@ class MCDropoutGate(BaseModule):
                                              count_include_pad=False)
         return (1 - sigma / self.sigma_max).clamp(0, 1)
 
-    def forward_with_aux(self, x: Tensor, task_ids: Optional[Tensor] = None) -> Tuple[Tensor, Dict[str, Tensor]]:
+    def forward_with_aux(self, x: Tensor,
+                         task_ids: Optional[Tensor] = None) -> Tuple[Tensor, Dict[str, Tensor]]:
         if self.training:
             return self.restorer.forward_with_aux(x, task_ids)
         for m in self.dropouts:
