@@ -48,6 +48,14 @@ def test_transform_draws_kinds_by_weight_and_tags_the_sample():
     assert out['img'].shape == image.shape and out['gt'] is image
 
 
+def test_a_read_only_target_is_copied_so_later_in_place_flips_work():
+    image, distance = scene(16, 16)
+    image.flags.writeable = False
+    out = RandomWeather(kind_weights=dict(clean=1), seed=0)(dict(gt=image, depth=distance))
+    assert out['gt'].flags.writeable and out['img'].flags.writeable
+    np.testing.assert_array_equal(out['gt'], image)
+
+
 def test_transform_range_overrides_apply():
     image, distance = scene(16, 16)
     t = RandomWeather(kind_weights=dict(fog=1), ranges=dict(fog=dict(beta=(0.01, 0.01))), seed=0)

@@ -171,6 +171,8 @@ class RandomWeather(BaseTransform):
         if 'depth' not in results:
             raise KeyError('RandomWeather needs results["depth"]: put LoadSyntheticDepth before it')
         clean = results['gt']
+        if not clean.flags.writeable:  # e.g. ColorJitter returns a read-only view of a PIL image
+            clean = results['gt'] = clean.copy()
         kind = self.kinds[int(self.rng.choice(len(self.kinds), p=self.probs))]
         results['img'], params = sample_weather(kind, clean, results['depth'], self.rng, self.ranges)
         results['weather'] = kind
