@@ -11,7 +11,7 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner, find_latest_checkpoint
 
-from mmmofme.apis.checkpoint import install_checkpoint_loader
+from mmmofme.utils.checkpoint import install_checkpoint_loader
 
 
 def parse_args() -> argparse.Namespace:

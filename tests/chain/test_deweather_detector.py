@@ -10,7 +10,7 @@ from mmengine.optim import OptimWrapper
 from mmengine.registry import DefaultScope
 from mmengine.structures import InstanceData
 
-from mmmofme.apis.chain import PerceptionSpec
+from mmmofme.models.chain import PerceptionSpec
 from mmmofme.mmdet import DeweatherDetector
 
 FASTER_RCNN = 'mmdet::cityscapes/faster-rcnn_r50_fpn_1x_cityscapes.py'

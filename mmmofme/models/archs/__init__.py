@@ -1,5 +1,7 @@
 """Restorer architectures."""
 from .identity import IdentityRestorer
-from .mofme_vit import MOE_TYPES, ROUTERS, MoFMEViT, pyramid_expert_counts
+from .mofme_vit import MoFMEViT, layer_expert_counts, pyramid_expert_counts
+from .variants import ROUTERS, VARIANTS, variant
 
-__all__ = ['IdentityRestorer', 'MOE_TYPES', 'ROUTERS', 'MoFMEViT', 'pyramid_expert_counts']
+__all__ = ['IdentityRestorer', 'MoFMEViT', 'layer_expert_counts', 'pyramid_expert_counts', 'ROUTERS',
+           'VARIANTS', 'variant']
