@@ -6,8 +6,9 @@ to. The task integrations live in ``mmmofme.mmagic``, ``mmmofme.mmseg`` and ``mm
 imported on demand (a config's ``custom_imports``); nothing here calls ``register_all_modules``.
 
 Before any of them is imported, the third-party noise of the stack is turned off here: albumentations'
-update check (a network call at import) and the transformers / diffusers FutureWarnings that
-``import mmagic`` triggers (deprecated APIs mmagic 1.2 itself uses; nothing a user can act on).
+update check (a network call at import), the transformers / diffusers FutureWarnings that
+``import mmagic`` triggers and setuptools' pkg_resources notice that ``import mmdet`` triggers (deprecated
+APIs the libraries themselves use; nothing a user can act on).
 """
 import os
 import warnings
@@ -15,6 +16,8 @@ import warnings
 os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
 for _module in ('transformers', 'diffusers', 'huggingface_hub'):
     warnings.filterwarnings('ignore', category=FutureWarning, module=rf'{_module}(\..*)?$')
+# mmdet imports imagecorruptions, which imports pkg_resources (deprecated by setuptools >= 81)
+warnings.filterwarnings('ignore', message='pkg_resources is deprecated', category=UserWarning)
 
 from . import models  # noqa: E402,F401  (registers the core)
 from .version import __version__  # noqa: E402

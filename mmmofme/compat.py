@@ -103,5 +103,7 @@ def preprocessor_converts_channels(preprocessor: Any) -> bool:
 
 def preprocessor_normalizes(preprocessor: Any) -> bool:
     """Whether an mmengine image data preprocessor normalises (it then holds ``mean`` / ``std`` buffers)."""
-    buffers = dict(preprocessor.named_buffers(recurse=False)) if hasattr(preprocessor, 'named_buffers') else {}
+    if not hasattr(preprocessor, 'named_buffers'):
+        return False
+    buffers = dict(preprocessor.named_buffers(recurse=False))
     return 'mean' in buffers and 'std' in buffers

@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _load_tool(name: str) -> ModuleType:
     """``tools/<name>.py`` imported as a module (the tools are scripts, not a package)."""
-    spec = importlib.util.spec_from_file_location(f'tool_{name.replace("/", "_")}', ROOT / 'tools' / f'{name}.py')
+    module_name = 'tool_' + name.replace('/', '_')
+    spec = importlib.util.spec_from_file_location(module_name, ROOT / 'tools' / f'{name}.py')
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -9,10 +9,11 @@ NOISE = re.compile(r'FutureWarning|DeprecationWarning|UserWarning|albumentations
 pytestmark = pytest.mark.slow
 
 
-def test_tool_help_in_a_clean_environment_is_quiet(run_python):
-    result = run_python('tools/deweather.py', '--help', clean_env=True)
+@pytest.mark.parametrize('tool', ['train', 'test', 'deweather', 'merge_checkpoints', 'demo'])
+def test_tool_help_in_a_clean_environment_is_quiet(run_python, tool):
+    result = run_python(f'tools/{tool}.py', '--help', clean_env=True)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert 'usage: deweather.py' in result.stdout
+    assert f'usage: {tool}.py' in result.stdout
     assert not NOISE.search(result.stderr), result.stderr[-2000:]
 
 

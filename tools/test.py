@@ -5,6 +5,9 @@
 The checkpoint is read weights-only (see ``mmmofme.utils.checkpoint``), so Runner checkpoints made
 by ``tools/train.py`` and plain release checkpoints both load on torch >= 2.6.
 """
+import mmmofme  # noqa: F401  (first: it silences the stack's import-time warnings)
+
+# isort: split
 import argparse
 import os
 import os.path as osp

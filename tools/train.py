@@ -2,6 +2,9 @@
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp] [--cfg-options k=v ...]
 """
+import mmmofme  # noqa: F401  (first: it silences the stack's import-time warnings)
+
+# isort: split
 import argparse
 import os
 import os.path as osp

@@ -46,7 +46,8 @@ def restorer_and_tiling(cfg: Config) -> Tuple[dict, Optional[dict]]:
                      f'(restorer config)')
 
 
-def resolve_tiling(restorer_cfg: dict, config_tiling: Optional[dict], overrides: Optional[dict] = None) -> dict:
+def resolve_tiling(restorer_cfg: dict, config_tiling: Optional[dict],
+                   overrides: Optional[dict] = None) -> dict:
     """Tiles from ``overrides`` (``crop_size`` / ``stride`` / ``max_batch``), else the config's test
     tiling, else the restorer's ``img_size`` (else 256); a full ``restore_cfg`` dict for
     :func:`~mmmofme.models.chain.restore_images`."""

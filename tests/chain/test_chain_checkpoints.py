@@ -4,8 +4,9 @@ import torch
 from chain_stand_ins import tiny_segmentor
 from mmengine.logging import HistoryBuffer
 
-from mmmofme.utils.checkpoint import CheckpointError
 from mmmofme.mmseg import DeweatherSegmentor
+from mmmofme.utils.checkpoint import CheckpointError
+
 
 def new_chain(seed: int, **kwargs) -> DeweatherSegmentor:
     torch.manual_seed(seed)

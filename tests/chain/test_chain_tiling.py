@@ -3,8 +3,8 @@ import pytest
 import torch
 from chain_stand_ins import H, W, tiny_segmentor
 
-from mmmofme.models.chain import parse_restore_cfg
 from mmmofme.mmseg import DeweatherSegmentor
+from mmmofme.models.chain import parse_restore_cfg
 
 TINY_MOFME = dict(type='MoFMEViT', experts=dict(type='FeatureModulationExperts'), num_experts=4, top_k=2,
                   embed_dim=32, depth=1, img_size=32)

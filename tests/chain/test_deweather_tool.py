@@ -88,7 +88,8 @@ def test_tiling_flags_and_defaults(deweather):
     config_tiling = dict(crop_size=(32, 48), stride=(16, 24))
     assert resolve_tiling({}, config_tiling, flags()) == dict(mode='slide', crop_size=(32, 48),
                                                               stride=(16, 24), max_batch=8)
-    tiling = resolve_tiling(dict(img_size=64), config_tiling, flags('--crop-size', '40', '80', '--max-batch', '2'))
+    given = flags('--crop-size', '40', '80', '--max-batch', '2')
+    tiling = resolve_tiling(dict(img_size=64), config_tiling, given)
     assert tiling == dict(mode='slide', crop_size=(40, 80), stride=(40, 80), max_batch=2)
 
 

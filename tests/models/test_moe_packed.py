@@ -6,8 +6,8 @@ import pickle
 import pytest
 import torch
 
-from mmmofme.models.moe import FeatureModulationExperts, FFNExperts, MoELayer, TopKRouter
 from mmmofme import compat
+from mmmofme.models.moe import FeatureModulationExperts, FFNExperts, MoELayer, TopKRouter
 from mmmofme.models.moe.packed import packed_path_usable
 
 pytestmark = pytest.mark.skipif(not compat.onednn_linear_available(), reason='torch built without oneDNN')

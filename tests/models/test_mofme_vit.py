@@ -25,8 +25,8 @@ def tiny(name: str, router: str = None, **overrides) -> MoFMEViT:
 
 def test_registered_in_root_models_and_is_a_base_module():
     model = MODELS.build(dict(type='MoFMEViT', experts=dict(type='FeatureModulationExperts'),
-                              router=dict(type='UncertaintyAwareRouter', mc_samples=3), num_experts=4, top_k=2,
-                              embed_dim=32, depth=1, img_size=32))
+                              router=dict(type='UncertaintyAwareRouter', mc_samples=3), num_experts=4,
+                              top_k=2, embed_dim=32, depth=1, img_size=32))
     assert isinstance(model, MoFMEViT) and isinstance(model, BaseModule)
 
 

@@ -115,8 +115,8 @@ def print_ratios(rows: List[dict]) -> None:
     """Print MoFME ÷ MoE (same E, k) and MoFME ÷ dense for params, GMAC and latency."""
     by_key = {(r['variant'], r['num_experts'], r['top_k']): r for r in rows}
     dense = by_key.get(('dense', None, None))
-    for (variant, e, k), row in by_key.items():
-        if variant != 'mofme':
+    for (name, e, k), row in by_key.items():
+        if name != 'mofme':
             continue
         for name, ref in (('moe', by_key.get(('moe', e, k))), ('dense', dense)):
             if ref is None:

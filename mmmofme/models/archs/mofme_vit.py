@@ -1,7 +1,8 @@
 """MoFMEViT: the deweathering restorer of MoFME (AAAI 2024) and its MoE baselines.
 
 CNN stem → p×p patch embedding + LayerNorm → learned position embedding → L pre-norm transformer blocks
-whose FFN is a dense FFN or an MoE layer (a router and an expert set built from config dicts) → per-token Linear to p²·C values → residual conv tail → sigmoid.
+whose FFN is a dense FFN or an MoE layer (a router and an expert set built from config dicts) →
+per-token Linear to p²·C values → residual conv tail → sigmoid.
 """
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 

@@ -35,7 +35,8 @@ def build_part(cfg: Mapping, base: type, key: str, **filled: Any) -> nn.Module:
     part_type = args.pop('type')
     cls: Optional[type] = part_type if isinstance(part_type, type) else MODELS.get(part_type)
     if cls is None or not issubclass(cls, base):
-        raise ValueError(f'{key}: unknown type {part_type!r}; known types: {", ".join(registered_types(base))}')
+        known = ', '.join(registered_types(base))
+        raise ValueError(f'{key}: unknown type {part_type!r}; known types: {known}')
     clashes = sorted(set(args) & set(filled))
     if clashes:
         raise ValueError(f'{key}: {", ".join(clashes)} must not be set here; the network fills them in '
