@@ -148,10 +148,12 @@ class MoFMEViT(BaseModule):
         def ffn(layer: int) -> nn.Module:
             if dense:
                 return PreNormFeedForward(embed_dim, mlp_ratio, dropout)
-            moe_router = build_part(router, TopKRouter, 'router', dim=embed_dim, num_experts=counts[layer],
-                                    top_k=top_k, num_tasks=num_tasks)
+            # experts, router, residual: the order the parameters are drawn in, so a seed gives the
+            # same initial weights as before the parts came from config dicts
             expert_set = build_part(experts, ExpertsBase, 'experts', dim=embed_dim, num_experts=counts[layer],
                                     mlp_ratio=mlp_ratio, dropout=dropout)
+            moe_router = build_part(router, TopKRouter, 'router', dim=embed_dim, num_experts=counts[layer],
+                                    top_k=top_k, num_tasks=num_tasks)
             residual = PreNormFeedForward(embed_dim, mlp_ratio, dropout) if residual_ffn else None
             return MoELayer(moe_router, expert_set, residual=residual)
 
