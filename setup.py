@@ -50,17 +50,18 @@ setup(
     packages=find_packages(include=['mmmofme', 'mmmofme.*']),
     include_package_data=True,
     package_data={'mmmofme': ['.mim/configs/**/*.py', '.mim/tools/**/*.py', '.mim/tools/*.sh']},
+    # Compatible ranges; the exact working set CI installs is requirements/constraints.txt.
     install_requires=[
-        'torch==2.14.1',
-        'torchvision==0.29.1',
-        'mmengine==0.10.7',
-        'mmcv==2.1.0',
-        'numpy<2',
+        'torch>=2.1,<3',
+        'torchvision>=0.16',
+        'mmengine>=0.10,<1.0',
+        'mmcv>=2.0,<2.2',
+        'numpy<2',  # mmagic uses np.bool8
     ],
     extras_require={
-        'mmagic': ['mmagic==1.2.0', 'diffusers==0.24.0', 'transformers==4.36.2'],
-        'mmseg': ['mmsegmentation==1.2.2'],
-        'mmdet': ['mmdet==3.3.0'],
+        'mmagic': ['mmagic>=1.2,<2.0', 'diffusers>=0.23,<0.25', 'transformers>=4.30,<4.37'],
+        'mmseg': ['mmsegmentation>=1.2,<2.0'],
+        'mmdet': ['mmdet>=3.2,<4.0'],
         'tests': ['pytest', 'ruff'],
     },
     zip_safe=False,

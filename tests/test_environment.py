@@ -1,18 +1,12 @@
-"""The environment `make env` builds: compiled mmcv ops and the three OpenMMLab libraries."""
+"""The environment `make env` builds: compiled mmcv ops and the three OpenMMLab libraries.
+
+That the installed versions are the pinned ones is checked by `tools/setup_env.sh` itself (its import
+check step reads requirements/constraints.txt), where a mismatch can still be fixed.
+"""
 import importlib
 
 import pytest
 import torch
-
-
-def test_versions_match_the_constraints():
-    import mmcv
-    import mmengine
-    import numpy
-    assert torch.__version__.startswith('2.14.1')
-    assert mmcv.__version__ == '2.1.0'
-    assert mmengine.__version__ == '0.10.7'
-    assert numpy.__version__.startswith('1.')  # mmagic uses np.bool8
 
 
 @pytest.mark.parametrize('module', ['mmagic.models', 'mmseg.models', 'mmdet.models', 'mmagic.evaluation',

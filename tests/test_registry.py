@@ -17,7 +17,7 @@ def test_core_resolves_under_each_default_scope(scope, registry_module):
     assert 'MoFMEViT' in ROOT.module_dict and 'MoFMEViT' not in task_models.module_dict
     with DefaultScope.overwrite_default_scope(scope):
         assert task_models.get('MoFMEViT') is MoFMEViT
-        model = task_models.build(dict(type='MoFMEViT', moe_type='dense', embed_dim=32, depth=1,
+        model = task_models.build(dict(type='MoFMEViT', experts=None, embed_dim=32, depth=1,
                                        img_size=32))
     assert isinstance(model, MoFMEViT)
 

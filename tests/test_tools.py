@@ -1,8 +1,5 @@
 """tools/train.py and tools/test.py end to end on the tiny MoFME restorer config (generated pairs)."""
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import cv2
@@ -34,12 +31,6 @@ def make_pairs(root: Path, n: int = 8, size=(40, 56)) -> float:
     return float(np.mean(psnrs))
 
 
-def run_tool(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONWARNINGS='ignore')
-    return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=600)
-
-
 def data_options(data_root: Path) -> list:
     return [f'{loader}.dataset.data_root={data_root}'
             for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')]
@@ -51,14 +42,16 @@ def logged(work_dir: Path, key: str) -> list:
     return [r[key] for r in rows if key in r]
 
 
-@pytest.mark.parametrize('router', ['topk', 'uar'])
-def test_train_then_test_tiny_restorer(tmp_path, router):
+@pytest.mark.parametrize('router', ['TopKRouter', 'UncertaintyAwareRouter'])
+def test_train_then_test_tiny_restorer(run_python, tmp_path, router):
     data_root = tmp_path / 'pairs'
     input_psnr = make_pairs(data_root)
     work_dir = tmp_path / 'work'
-    train = run_tool(str(ROOT / 'tools' / 'train.py'), str(CONFIG), '--work-dir', str(work_dir),
-                     '--cfg-options', f'model.generator.router={router}', *data_options(data_root),
-                     cwd=tmp_path)
+    config = tmp_path / 'tiny_with_router.py'  # a user's config swapping the router
+    config.write_text(f"_base_ = ['{CONFIG}']\n"
+                      f"model = dict(generator=dict(router=dict(_delete_=True, type='{router}')))\n")
+    train = run_python(str(ROOT / 'tools' / 'train.py'), str(config), '--work-dir', str(work_dir),
+                     '--cfg-options', *data_options(data_root), cwd=tmp_path)
     assert train.returncode == 0, train.stderr[-3000:]
     ckpt = work_dir / 'iter_40.pth'
     assert ckpt.is_file()
@@ -66,11 +59,11 @@ def test_train_then_test_tiny_restorer(tmp_path, router):
     assert len(losses) >= 4 and losses[-1] < 0.7 * losses[0], losses
     assert all(v > 0 for v in logged(work_dir, 'loss_lb'))
     uncertainty = logged(work_dir, 'loss_uc')  # MC-dropout variance: only the UaR router has one
-    assert all(v > 0 for v in uncertainty) if router == 'uar' else all(v == 0 for v in uncertainty)
+    uar = router == 'UncertaintyAwareRouter'
+    assert all(v > 0 for v in uncertainty) if uar else all(v == 0 for v in uncertainty)
 
-    test = run_tool(str(ROOT / 'tools' / 'test.py'), str(CONFIG), str(ckpt), '--work-dir',
-                    str(tmp_path / 'test'), '--cfg-options', f'model.generator.router={router}',
-                    *data_options(data_root), cwd=tmp_path)
+    test = run_python(str(ROOT / 'tools' / 'test.py'), str(config), str(ckpt), '--work-dir',
+                    str(tmp_path / 'test'), '--cfg-options', *data_options(data_root), cwd=tmp_path)
     assert test.returncode == 0, test.stderr[-3000:]
     out = test.stdout + test.stderr
     assert 'PSNR:' in out and 'SSIM:' in out
@@ -78,15 +71,15 @@ def test_train_then_test_tiny_restorer(tmp_path, router):
     assert psnr > input_psnr + 3.0, (psnr, input_psnr)
 
 
-def test_resume_continues_from_the_latest_checkpoint(tmp_path):
+def test_resume_continues_from_the_latest_checkpoint(run_python, tmp_path):
     data_root = tmp_path / 'pairs'
     make_pairs(data_root)
     work_dir = tmp_path / 'work'
     common = ['--work-dir', str(work_dir), '--cfg-options', *data_options(data_root)]
-    first = run_tool(str(ROOT / 'tools' / 'train.py'), str(CONFIG), *common,
+    first = run_python(str(ROOT / 'tools' / 'train.py'), str(CONFIG), *common,
                      'train_cfg.max_iters=20', 'default_hooks.checkpoint.interval=20', cwd=tmp_path)
     assert first.returncode == 0, first.stderr[-3000:]
-    resumed = run_tool(str(ROOT / 'tools' / 'train.py'), str(CONFIG), '--resume', *common,
+    resumed = run_python(str(ROOT / 'tools' / 'train.py'), str(CONFIG), '--resume', *common,
                        'train_cfg.max_iters=30', 'default_hooks.checkpoint.interval=10', cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     out = resumed.stdout + resumed.stderr
@@ -94,15 +87,15 @@ def test_resume_continues_from_the_latest_checkpoint(tmp_path):
     assert (work_dir / 'iter_30.pth').is_file()
 
 
-def test_test_tool_names_a_bad_checkpoint(tmp_path):
+def test_test_tool_names_a_bad_checkpoint(run_python, tmp_path):
     bad = tmp_path / 'broken.pth'
     bad.write_bytes(b'not a checkpoint')
-    result = run_tool(str(ROOT / 'tools' / 'test.py'), str(CONFIG), str(bad), cwd=tmp_path)
+    result = run_python(str(ROOT / 'tools' / 'test.py'), str(CONFIG), str(bad), cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith(f'error: {bad}:')
 
 
-def test_train_tool_names_a_missing_config(tmp_path):
-    result = run_tool(str(ROOT / 'tools' / 'train.py'), str(tmp_path / 'nope.py'), cwd=tmp_path)
+def test_train_tool_names_a_missing_config(run_python, tmp_path):
+    result = run_python(str(ROOT / 'tools' / 'train.py'), str(tmp_path / 'nope.py'), cwd=tmp_path)
     assert result.returncode == 2
     assert 'nope.py: config file not found' in result.stderr

@@ -144,7 +144,7 @@ def evaluate(cfg, checkpoint: Path, name: str, work_dir: Path) -> Dict[str, floa
         def after_test_epoch(self, runner, metrics=None) -> None:
             CaptureMetrics.metrics = dict(metrics or {})
 
-    from mmmofme.apis.checkpoint import install_checkpoint_loader
+    from mmmofme.utils.checkpoint import install_checkpoint_loader
     install_checkpoint_loader()
     cfg.load_from = str(checkpoint)
     cfg.work_dir = str(work_dir / 'eval' / name)

@@ -21,19 +21,10 @@ from typing import List, Optional, Tuple
 import cv2
 import numpy as np
 import torch
-from mmengine.config import Config
-from mmengine.registry import MODELS
+from torch import nn
 
-import mmmofme  # noqa: F401  (registers MoFMEViT in mmengine's root registry)
-from mmmofme.apis.chain import (
-    RESTORER_PREFIXES,
-    load_weights_into,
-    parse_restore_cfg,
-    read_state_dict,
-    strip_prefix,
-)
-from mmmofme.apis.checkpoint import CheckpointError
-from mmmofme.apis.deweather import Deweatherer, restorer_and_tiling
+from mmmofme.apis import init_restorer, restore
+from mmmofme.utils.checkpoint import CheckpointError
 
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp')
 VIDEO_EXTS = ('.mp4', '.avi', '.mov', '.mkv')
@@ -52,27 +43,15 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--side-by-side', action='store_true', help='also write input | restored')
     parser.add_argument('--crop-size', type=int, nargs='+', help='tile size H [W]')
     parser.add_argument('--stride', type=int, nargs='+', help='tile step H [W] (default: crop size)')
-    parser.add_argument('--max-batch', type=int, default=8, help='tiles per restorer call (bounds memory)')
+    parser.add_argument('--max-batch', type=int, help='tiles per restorer call (bounds memory; default 8)')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     return parser.parse_args(argv)
 
 
-def as_pair(value) -> Optional[Tuple[int, int]]:
-    """``None``, ``n``, ``[n]`` or ``[h, w]`` -> ``None`` or ``(h, w)``."""
-    if value is None:
-        return None
-    values = [int(value)] if isinstance(value, (int, float)) else [int(v) for v in value]
-    if len(values) not in (1, 2):
-        raise ValueError(f'expected H or H W, got {value}')
-    return (values[0], values[-1])
-
-
-def tiling_from_args(args: argparse.Namespace, restorer_cfg: dict, config_tiling: Optional[dict]) -> dict:
-    """Tiles from the flags, else the config's test tiling, else the restorer's ``img_size`` (else 256)."""
-    config_tiling = config_tiling or {}
-    crop = as_pair(args.crop_size or config_tiling.get('crop_size') or restorer_cfg.get('img_size', 256))
-    stride = as_pair(args.stride or (None if args.crop_size else config_tiling.get('stride'))) or crop
-    return parse_restore_cfg(dict(mode='slide', crop_size=crop, stride=stride, max_batch=args.max_batch))
+def tiling_overrides(args: argparse.Namespace) -> dict:
+    """The tiling flags given (``init_restorer`` falls back to the config's tiling, then ``img_size``)."""
+    return {key: value for key, value in (('crop_size', args.crop_size), ('stride', args.stride),
+                                          ('max_batch', args.max_batch)) if value is not None}
 
 
 def collect_inputs(path: str) -> List[Tuple[str, str]]:
@@ -96,18 +75,18 @@ def write_image(path: str, image: np.ndarray) -> None:
         raise OSError(f'{path}: could not write')
 
 
-def restore_image(deweather: Deweatherer, src: str, rel: str, out: str, side_by_side: bool) -> None:
+def restore_image(model: nn.Module, src: str, rel: str, out: str, side_by_side: bool) -> None:
     image = cv2.imread(src, cv2.IMREAD_COLOR)
     if image is None:
         raise InputError(f'{src}: not a readable image')
-    restored = deweather(image)
+    restored = restore(model, image)
     name = osp.splitext(rel)[0] + '.png'
     write_image(osp.join(out, name), restored)
     if side_by_side:
         write_image(osp.join(out, 'side_by_side', name), np.concatenate([image, restored], axis=1))
 
 
-def restore_video(deweather: Deweatherer, src: str, rel: str, out: str, side_by_side: bool) -> None:
+def restore_video(model: nn.Module, src: str, rel: str, out: str, side_by_side: bool) -> None:
     capture = cv2.VideoCapture(src)
     if not capture.isOpened():
         raise InputError(f'{src}: not a readable video')
@@ -120,7 +99,7 @@ def restore_video(deweather: Deweatherer, src: str, rel: str, out: str, side_by_
             ok, frame = capture.read()
             if not ok:
                 break
-            restored = deweather(frame)
+            restored = restore(model, frame)
             outputs = [restored] + ([np.concatenate([frame, restored], axis=1)] if side_by_side else [])
             if not writers:
                 for folder, image in zip([out, osp.join(out, 'side_by_side')], outputs):
@@ -139,20 +118,11 @@ def restore_video(deweather: Deweatherer, src: str, rel: str, out: str, side_by_
         raise InputError(f'{src}: video has no readable frames')
 
 
-def build_deweatherer(args: argparse.Namespace) -> Deweatherer:
-    cfg = Config.fromfile(args.config)
-    restorer_cfg, config_tiling = restorer_and_tiling(cfg)
-    restorer = MODELS.build(restorer_cfg)
-    load_weights_into(restorer, strip_prefix(read_state_dict(args.checkpoint), RESTORER_PREFIXES),
-                      args.checkpoint, 'restorer')
-    return Deweatherer(restorer, tiling_from_args(args, restorer_cfg, config_tiling), args.device)
-
-
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     try:
         inputs = collect_inputs(args.input)
-        deweather = build_deweatherer(args)
+        model = init_restorer(args.config, args.checkpoint, args.device, restore_cfg=tiling_overrides(args))
     except (FileNotFoundError, ValueError, CheckpointError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
@@ -161,9 +131,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
     failed = []
     for i, (src, rel) in enumerate(inputs, 1):
-        restore = restore_video if src.lower().endswith(VIDEO_EXTS) else restore_image
+        restore_one = restore_video if src.lower().endswith(VIDEO_EXTS) else restore_image
         try:
-            restore(deweather, src, rel, args.out, args.side_by_side)
+            restore_one(model, src, rel, args.out, args.side_by_side)
             print(f'[{i}/{len(inputs)}] {src} -> {args.out}', flush=True)
         except (InputError, OSError) as err:
             failed.append(src)

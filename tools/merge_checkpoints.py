@@ -19,8 +19,7 @@ from typing import Dict, List, Optional
 import torch
 from torch import Tensor
 
-from mmmofme.apis.chain import RESTORER_PREFIXES, load_weights_into, read_state_dict, strip_prefix
-from mmmofme.apis.checkpoint import CheckpointError
+from mmmofme.utils.checkpoint import RESTORER_PREFIXES, CheckpointError, load_weights_into, read_checkpoint
 from mmmofme.version import __version__
 
 
@@ -38,8 +37,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def merge(restorer_path: str, perception_path: str, perception_name: str) -> Dict[str, Tensor]:
     """``restorer.*`` + ``{perception_name}.*`` weights from the two files."""
-    restorer = strip_prefix(read_state_dict(restorer_path), RESTORER_PREFIXES)
-    perception = strip_prefix(read_state_dict(perception_path), [perception_name + '.'])
+    restorer = read_checkpoint(restorer_path, RESTORER_PREFIXES)
+    perception = read_checkpoint(perception_path, [perception_name + '.'])
     merged = {f'restorer.{k}': v for k, v in restorer.items()}
     merged.update({f'{perception_name}.{k}': v for k, v in perception.items()})
     return merged

@@ -89,6 +89,13 @@ assert importlib.util.find_spec('mmmofme'), 'mmmofme is not installed in the ven
 from mmcv.ops import nms, RoIAlign  # noqa: F401
 import numpy
 assert numpy.__version__.startswith('1.'), numpy.__version__
+from importlib.metadata import version  # every exact pin of the constraints is what got installed
+for line in open('requirements/constraints.txt'):
+    pin = line.split('#')[0].strip()
+    if '==' in pin:
+        name, wanted = pin.split('==')
+        got = version(name).split('+')[0]
+        assert got == wanted, f'{name} {got} is installed; requirements/constraints.txt pins {wanted}'
 PY
 rm -f "$VENV"/.mmmofme-env-*
 touch "$STAMP"

@@ -2,9 +2,12 @@
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--show-dir DIR] [--cfg-options k=v ...]
 
-The checkpoint is read weights-only (see ``mmmofme.apis.checkpoint``), so Runner checkpoints made
+The checkpoint is read weights-only (see ``mmmofme.utils.checkpoint``), so Runner checkpoints made
 by ``tools/train.py`` and plain release checkpoints both load on torch >= 2.6.
 """
+import mmmofme  # noqa: F401  (first: it silences the stack's import-time warnings)
+
+# isort: split
 import argparse
 import os
 import os.path as osp
@@ -14,7 +17,7 @@ from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mmmofme.apis.checkpoint import CheckpointError, install_checkpoint_loader, load_weights_only
+from mmmofme.utils.checkpoint import CheckpointError, install_checkpoint_loader, load_weights_only
 
 
 def parse_args() -> argparse.Namespace:

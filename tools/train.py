@@ -2,6 +2,9 @@
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp] [--cfg-options k=v ...]
 """
+import mmmofme  # noqa: F401  (first: it silences the stack's import-time warnings)
+
+# isort: split
 import argparse
 import os
 import os.path as osp
@@ -11,7 +14,7 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner, find_latest_checkpoint
 
-from mmmofme.apis.checkpoint import install_checkpoint_loader
+from mmmofme.utils.checkpoint import install_checkpoint_loader
 
 
 def parse_args() -> argparse.Namespace:

@@ -1,5 +1,6 @@
 _base_ = ['../_base_/models/mofme_vit.py', '../_base_/datasets/rain_haze_cityscapes.py',
           '../_base_/schedules/adamw_cosine_200e.py', '../_base_/default_runtime.py']
-model = dict(generator=dict(moe_type='mmoe', router='topk', num_tasks=2,
+model = dict(generator=dict(experts=dict(type='FFNExperts'), router=dict(_delete_=True, type='TopKRouter'),
+                             num_tasks=2,
                              num_experts=16, top_k=4, img_size=256))
 train_dataloader = dict(batch_size=64)  # the paper's batch (lr 0.5e-4 is set for it)

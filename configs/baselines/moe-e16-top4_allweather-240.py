@@ -1,5 +1,6 @@
 _base_ = ['../_base_/models/mofme_vit.py', '../_base_/datasets/allweather.py',
           '../_base_/schedules/adamw_cosine_200e.py', '../_base_/default_runtime.py']
-model = dict(generator=dict(moe_type='moe', router='topk', num_experts=16, top_k=4, img_size=240),
+model = dict(generator=dict(experts=dict(type='FFNExperts'), router=dict(_delete_=True, type='TopKRouter'),
+                             num_experts=16, top_k=4, img_size=240),
              test_cfg=dict(crop_size=240))
 train_dataloader = dict(batch_size=64)  # the paper's batch (lr 0.5e-4 is set for it)

@@ -6,8 +6,8 @@
 _base_ = 'mmdet::cityscapes/faster-rcnn_r50_fpn_1x_cityscapes.py'
 custom_imports = dict(imports=['mmmofme.mmdet'], allow_failed_imports=False)
 model = dict(_delete_=True, type='DeweatherDetector', detector={{_base_.model}},
-             restorer=dict(type='MoFMEViT', moe_type='mofme', router='uar', num_experts=16, top_k=4,
-                           embed_dim=384, depth=2, img_size=256),
+             restorer=dict(type='MoFMEViT', router=dict(type='UncertaintyAwareRouter'), num_experts=16,
+                           top_k=4, embed_dim=384, depth=2, img_size=256),  # FME experts by default
              restore_cfg=dict(mode='slide', crop_size=(256, 256), stride=(256, 256)))
 
 # Rainy variants get their own image ids, so CocoMetric builds its ground truth from the samples.

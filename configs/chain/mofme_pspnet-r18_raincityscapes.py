@@ -6,8 +6,8 @@
 _base_ = 'mmseg::pspnet/pspnet_r18-d8_4xb2-80k_cityscapes-512x1024.py'
 custom_imports = dict(imports=['mmmofme.mmseg'], allow_failed_imports=False)
 model = dict(_delete_=True, type='DeweatherSegmentor', segmentor={{_base_.model}},
-             restorer=dict(type='MoFMEViT', moe_type='mofme', router='uar', num_experts=16, top_k=4,
-                           embed_dim=384, depth=2, img_size=256),
+             restorer=dict(type='MoFMEViT', router=dict(type='UncertaintyAwareRouter'), num_experts=16,
+                           top_k=4, embed_dim=384, depth=2, img_size=256),  # FME experts by default
              restore_cfg=dict(mode='slide', crop_size=(256, 256), stride=(256, 256)))
 
 weathered_val = dict(type='WeatherCityscapesSegDataset', data_root='data/cityscapes', split='val',

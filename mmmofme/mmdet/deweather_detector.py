@@ -7,7 +7,7 @@ from mmdet.structures import OptSampleList, SampleList
 from mmdet.utils import OptConfigType, OptMultiConfig
 from torch import Tensor
 
-from ..apis.chain import DeweatherChainMixin, PerceptionSpec
+from ..models.chain import DeweatherChainMixin, PerceptionSpec
 
 __all__ = ['DeweatherDetector']
 

@@ -6,7 +6,7 @@ from mmseg.registry import MODELS
 from mmseg.utils import OptConfigType, OptMultiConfig, OptSampleList, SampleList
 from torch import Tensor
 
-from ..apis.chain import DeweatherChainMixin, PerceptionSpec
+from ..models.chain import DeweatherChainMixin, PerceptionSpec
 
 __all__ = ['DeweatherSegmentor']
 

@@ -1,7 +1,7 @@
 """Side-by-side PNGs for people: weathered | restored | clean, with segmentation and detections.
 
 Uses the libraries' own inference APIs (``mmseg.apis.inference_model``, ``mmdet.apis.inference_detector``)
-and the project's one tiling function for the restorer.
+and the project's ``init_restorer`` / ``restore`` for the restorer.
 """
 from pathlib import Path
 from typing import Dict, List, Sequence
@@ -9,15 +9,8 @@ from typing import Dict, List, Sequence
 import cv2
 import numpy as np
 
-from ..apis.chain import (
-    RESTORER_PREFIXES,
-    load_weights_into,
-    parse_restore_cfg,
-    read_state_dict,
-    strip_prefix,
-)
-from ..apis.checkpoint import install_checkpoint_loader
-from ..apis.deweather import Deweatherer, restorer_and_tiling
+from ..apis import init_restorer, restore
+from ..utils.checkpoint import install_checkpoint_loader
 
 PANEL_NAMES = ('weathered', 'MoFME restored', 'clean')
 
@@ -59,17 +52,13 @@ def render_side_by_side(data_dir: Path, out_dir: Path, weathers: Sequence[str], 
     """Write ``{weather}_{frame}.png`` mosaics; returns their paths."""
     from mmdet.apis import inference_detector, init_detector
     from mmengine.model.utils import revert_sync_batchnorm
-    from mmengine.registry import MODELS, DefaultScope
+    from mmengine.registry import DefaultScope
     from mmseg.apis import inference_model, init_model
 
     from ..datasets.layouts import list_pairs
 
-    install_checkpoint_loader()
-    generator_cfg, tiling = restorer_and_tiling(restorer_cfg)  # the restorer's own test tiling
-    generator = MODELS.build(generator_cfg)
-    load_weights_into(generator, strip_prefix(read_state_dict(str(restorer_ckpt)), RESTORER_PREFIXES),
-                      str(restorer_ckpt), 'restorer')
-    restore = Deweatherer(generator, parse_restore_cfg(tiling), device='cpu')
+    install_checkpoint_loader()  # the libraries' init_model / init_detector read the checkpoints below
+    restorer = init_restorer(restorer_cfg, str(restorer_ckpt))  # the restorer's own test tiling
     segmentor = revert_sync_batchnorm(init_model(seg_cfg, str(seg_ckpt), device='cpu'))
     detector = init_detector(det_cfg, str(det_ckpt), device='cpu')
     seg_palette = segmentor.dataset_meta['palette']
@@ -86,7 +75,7 @@ def render_side_by_side(data_dir: Path, out_dir: Path, weathers: Sequence[str], 
             seen.add(record.frame)
             weathered = cv2.imread(record.img_path)
             clean = cv2.imread(record.gt_path)
-            restored = restore(weathered)
+            restored = restore(restorer, weathered)
             top, bottom = [], []
             for name, bgr in zip(PANEL_NAMES, (weathered, restored, clean)):
                 # each library's inference API builds its test pipeline in the current scope

@@ -1,23 +1,11 @@
 """Loading both parts of a chain in the constructor, and tools/merge_checkpoints.py round trips."""
-import importlib.util
-from pathlib import Path
-
 import pytest
 import torch
 from chain_stand_ins import tiny_segmentor
 from mmengine.logging import HistoryBuffer
 
-from mmmofme.apis.checkpoint import CheckpointError
 from mmmofme.mmseg import DeweatherSegmentor
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def load_tool(name: str):
-    spec = importlib.util.spec_from_file_location(f'tool_{name}', ROOT / 'tools' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from mmmofme.utils.checkpoint import CheckpointError
 
 
 def new_chain(seed: int, **kwargs) -> DeweatherSegmentor:
@@ -82,7 +70,7 @@ def test_an_unreadable_checkpoint_names_the_file(tmp_path):
         new_chain(seed=0, restorer_checkpoint=str(tmp_path / 'not_there.pth'))
 
 
-def test_merge_tool_round_trip(part_checkpoints, tmp_path, capsys):
+def test_merge_tool_round_trip(part_checkpoints, tmp_path, capsys, load_tool):
     source, paths = part_checkpoints
     merge_tool = load_tool('merge_checkpoints')
     out = tmp_path / 'chain.pth'
@@ -104,7 +92,7 @@ def test_merge_tool_round_trip(part_checkpoints, tmp_path, capsys):
 @pytest.mark.parametrize('config_restorer, fits', [('ChainTestPixelRestorer', True),
                                                     ('ChainTestIdentity', False)])
 def test_merge_tool_checks_the_result_fits_a_config(part_checkpoints, tmp_path, capsys, config_restorer,
-                                                    fits):
+                                                    fits, load_tool):
     _, paths = part_checkpoints
     config = tmp_path / 'chain_cfg.py'
     config.write_text(f'default_scope = "mmseg"\ncustom_imports = dict(imports=["mmmofme.mmseg"])\n'

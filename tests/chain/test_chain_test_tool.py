@@ -1,7 +1,4 @@
 """tools/test.py on a chained upstream config with a merged checkpoint prints mmseg's aAcc / mIoU / mAcc."""
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -29,7 +26,7 @@ def write_cityscapes_val(root: Path, n: int = 2, size=(64, 128)) -> None:
                     rng.integers(0, 19, size, dtype=np.uint8))
 
 
-def test_tools_test_on_a_chained_config_prints_miou(tmp_path):
+def test_tools_test_on_a_chained_config_prints_miou(tmp_path, run_python):
     data_root = tmp_path / 'cityscapes'
     write_cityscapes_val(data_root)
     config = tmp_path / 'chain_pspnet.py'
@@ -46,9 +43,7 @@ def test_tools_test_on_a_chained_config_prints_miou(tmp_path):
     torch.save(dict(state_dict={f'generator.{k}': v for k, v in chain.restorer.state_dict().items()}),
                tmp_path / 'restorer.pth')
     torch.save(dict(state_dict=chain.segmentor.state_dict(), meta={}), tmp_path / 'pspnet.pth')
-    env = dict(os.environ, PYTHONWARNINGS='ignore', PYTHONPATH=str(Path(__file__).parent))
-    run = lambda *args: subprocess.run([sys.executable, *args], cwd=tmp_path, env=env, capture_output=True,
-                                       text=True, timeout=600)
+    run = lambda *args: run_python(*args, cwd=tmp_path, pythonpath=[Path(__file__).parent])
     merged = run(str(ROOT / 'tools/merge_checkpoints.py'), '--restorer', 'restorer.pth', '--segmentor',
                  'pspnet.pth', '--out', 'chain.pth', '--config', str(config))
     assert merged.returncode == 0, merged.stderr[-2000:]

@@ -2,13 +2,12 @@
 import pytest
 import torch
 from chain_stand_ins import H, W, tiny_segmentor
-from mmengine.registry import MODELS as ROOT_MODELS
 
-from mmmofme.apis.chain import parse_restore_cfg
 from mmmofme.mmseg import DeweatherSegmentor
+from mmmofme.models.chain import parse_restore_cfg
 
-TINY_MOFME = dict(type='MoFMEViT', moe_type='mofme', num_experts=4, top_k=2, embed_dim=32, depth=1,
-                  img_size=32)
+TINY_MOFME = dict(type='MoFMEViT', experts=dict(type='FeatureModulationExperts'), num_experts=4, top_k=2,
+                  embed_dim=32, depth=1, img_size=32)
 
 
 def chain_with(restorer: dict, **restore_cfg) -> DeweatherSegmentor:
@@ -48,7 +47,6 @@ def test_bad_restore_cfg_is_a_clear_error(cfg, message):
         parse_restore_cfg(cfg)
 
 
-@pytest.mark.skipif('MoFMEViT' not in ROOT_MODELS, reason='MoFMEViT not registered yet')
 def test_mofme_slide_restore_keeps_the_output_size():
     chain = chain_with(TINY_MOFME, mode='slide', crop_size=(32, 32), stride=(16, 32))
     images = torch.rand(2, 3, H, W)
@@ -60,7 +58,6 @@ def test_mofme_slide_restore_keeps_the_output_size():
     assert logits.shape[:2] == (2, 4)
 
 
-@pytest.mark.skipif('MoFMEViT' not in ROOT_MODELS, reason='MoFMEViT not registered yet')
 def test_mofme_fine_tunes_end_to_end_with_its_aux_losses():
     chain = DeweatherSegmentor(restorer=TINY_MOFME, segmentor=tiny_segmentor(), freeze_restorer=False,
                                restore_cfg=dict(mode='slide', crop_size=(32, 32)))

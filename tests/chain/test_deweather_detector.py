@@ -10,8 +10,8 @@ from mmengine.optim import OptimWrapper
 from mmengine.registry import DefaultScope
 from mmengine.structures import InstanceData
 
-from mmmofme.apis.chain import PerceptionSpec
 from mmmofme.mmdet import DeweatherDetector
+from mmmofme.models.chain import PerceptionSpec
 
 FASTER_RCNN = 'mmdet::cityscapes/faster-rcnn_r50_fpn_1x_cityscapes.py'
 

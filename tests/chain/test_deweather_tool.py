@@ -1,26 +1,15 @@
 """tools/deweather.py: folders with a corrupt file, side-by-side output, videos, bad checkpoints."""
-import importlib.util
-from pathlib import Path
-
 import cv2
 import numpy as np
 import pytest
 import torch
 from chain_stand_ins import ChainTestPixelRestorer
-from mmengine.registry import MODELS
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def load_tool(name: str):
-    spec = importlib.util.spec_from_file_location(f'tool_{name}', ROOT / 'tools' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from mmmofme.apis.restorer import resolve_tiling, restorer_and_tiling
 
 
 @pytest.fixture(scope='module')
-def deweather():
+def deweather(load_tool):
     return load_tool('deweather')
 
 
@@ -94,31 +83,32 @@ def test_video(deweather, restorer_files, tmp_path, capsys):
 
 def test_tiling_flags_and_defaults(deweather):
     required = ['x', '--config', 'c', '--checkpoint', 'k', '--out', 'o']
-    args = deweather.parse_args(required)
-    assert deweather.tiling_from_args(args, dict(img_size=64), None)['crop_size'] == (64, 64)
+    flags = lambda *extra: deweather.tiling_overrides(deweather.parse_args(required + list(extra)))
+    assert resolve_tiling(dict(img_size=64), None, flags())['crop_size'] == (64, 64)
     config_tiling = dict(crop_size=(32, 48), stride=(16, 24))
-    assert deweather.tiling_from_args(args, {}, config_tiling)['stride'] == (16, 24)
-    args = deweather.parse_args(required + ['--crop-size', '40', '80'])
-    tiling = deweather.tiling_from_args(args, dict(img_size=64), config_tiling)
-    assert tiling['crop_size'] == tiling['stride'] == (40, 80)
+    assert resolve_tiling({}, config_tiling, flags()) == dict(mode='slide', crop_size=(32, 48),
+                                                              stride=(16, 24), max_batch=8)
+    given = flags('--crop-size', '40', '80', '--max-batch', '2')
+    tiling = resolve_tiling(dict(img_size=64), config_tiling, given)
+    assert tiling == dict(mode='slide', crop_size=(40, 80), stride=(40, 80), max_batch=2)
 
 
-def test_reads_the_restorer_and_tiling_of_a_chain_config(deweather):
+def test_reads_the_restorer_and_tiling_of_a_chain_config():
     from mmengine.config import Config
 
     chain = Config(dict(model=dict(type='DeweatherSegmentor', restorer=dict(type='MoFMEViT', img_size=32),
                                    restore_cfg=dict(mode='slide', crop_size=(32, 32), stride=(16, 16)))))
-    restorer, tiling = deweather.restorer_and_tiling(chain)
+    restorer, tiling = restorer_and_tiling(chain)
     assert restorer['type'] == 'MoFMEViT' and tiling['stride'] == (16, 16)
     with pytest.raises(ValueError, match='neither'):
-        deweather.restorer_and_tiling(Config(dict(model=dict(type='EncoderDecoder'))))
+        restorer_and_tiling(Config(dict(model=dict(type='EncoderDecoder'))))
 
 
-@pytest.mark.skipif('MoFMEViT' not in MODELS, reason='MoFMEViT not registered yet')
 def test_mofme_restores_an_image_to_its_size(deweather, tmp_path):
     from mmmofme.models.archs.mofme_vit import MoFMEViT
 
-    tiny = dict(moe_type='mofme', num_experts=4, top_k=2, embed_dim=32, depth=1, img_size=32)
+    tiny = dict(experts=dict(type='FeatureModulationExperts'), num_experts=4, top_k=2, embed_dim=32, depth=1,
+                img_size=32)
     config = tmp_path / 'mofme_cfg.py'
     config.write_text(f"model = dict(generator=dict(type='MoFMEViT', **{tiny!r}))\n")
     checkpoint = tmp_path / 'mofme.pth'

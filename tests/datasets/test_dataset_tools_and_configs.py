@@ -3,8 +3,6 @@ import filecmp
 import glob
 import importlib
 import os.path as osp
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,14 +14,16 @@ ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = ROOT / 'configs' / '_base_' / 'datasets'
 
 
-def _run(*args):
-    res = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=300,
-                         env={'PYTHONPATH': str(ROOT), 'PATH': '/usr/bin:/bin'})
-    assert res.returncode == 0, res.stderr[-3000:]
-    return res.stdout
+@pytest.fixture
+def _run(run_python):
+    def run(*args):
+        res = run_python(*args, clean_env=True, timeout=300)
+        assert res.returncode == 0, res.stderr[-3000:]
+        return res.stdout
+    return run
 
 
-def test_make_synthetic_cli_twice_identical_with_preview(tmp_path):
+def test_make_synthetic_cli_twice_identical_with_preview(_run, tmp_path):
     args = ['tools/dataset_converters/make_synthetic_cityscapes.py', '--num-train', '2', '--num-val', '1',
             '--size', '96x48', '--seed', '5', '--workers', '2', '--rain-patterns', '3', '--fog-betas', '0.02',
             '--snow-levels', 'light', '--raindrop-levels', 'light', '--preview', '1']
@@ -38,7 +38,7 @@ def test_make_synthetic_cli_twice_identical_with_preview(tmp_path):
     assert len([f for f in files if f.startswith('leftImg8bit_rain/train/')]) == 2 * 2  # 2 pairs x 1 pattern
 
 
-def test_cityscapes_to_coco_cli(synthetic_root, tmp_path):
+def test_cityscapes_to_coco_cli(_run, synthetic_root, tmp_path):
     out = _run('tools/dataset_converters/cityscapes_to_coco.py', synthetic_root, '--splits', 'val',
                '--out-dir',
                str(tmp_path), '--nproc', '1')

@@ -9,8 +9,9 @@ from mmengine.registry import DefaultScope
 import mmmofme.mmagic  # noqa: F401
 from mmmofme.apis.inference import tiled_restore
 
-GENERATOR = dict(type='MoFMEViT', moe_type='mofme', router='uar', num_experts=4, top_k=2, embed_dim=32,
-                 depth=1, img_size=16, num_heads=2, head_dim=16, stem_channels=8, head_channels=16)
+GENERATOR = dict(type='MoFMEViT', router=dict(type='UncertaintyAwareRouter'), num_experts=4, top_k=2,
+                 embed_dim=32, depth=1, img_size=16, num_heads=2, head_dim=16, stem_channels=8,
+                 head_channels=16)
 
 
 def build(**kwargs):
@@ -60,7 +61,8 @@ def test_test_mode_tiles_with_the_shared_function():
 
 
 def test_task_ids_come_from_the_samples_metainfo():
-    model = build(generator=dict(moe_type='mmoe', router='topk', num_tasks=3)).eval()
+    mmoe = dict(experts=dict(type='FFNExperts'), router=dict(type='TopKRouter'), num_tasks=3)
+    model = build(generator=mmoe).eval()
     inputs, samples = batch(task_ids=[2, 0])
     assert model.task_ids(samples, 2, inputs.device).tolist() == [2, 0]
     with torch.no_grad():

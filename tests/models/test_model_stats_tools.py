@@ -1,24 +1,22 @@
 """tools/analysis_tools/{model_stats,benchmark_moe}.py run on tiny settings and write their json."""
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-TOOLS = ROOT / 'tools' / 'analysis_tools'
+TOOLS = Path(__file__).resolve().parents[2] / 'tools' / 'analysis_tools'
 
 
-def _run(script, *args):
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get('PYTHONPATH', ''))
-    subprocess.run([sys.executable, str(TOOLS / script), *args], check=True, env=env, cwd=ROOT,
-                   capture_output=True, text=True, timeout=300)
+@pytest.fixture
+def _run(run_python):
+    def run(script, *args):
+        result = run_python(str(TOOLS / script), *args, timeout=300)
+        assert result.returncode == 0, result.stderr[-3000:]
+    return run
 
 
 @pytest.mark.slow
-def test_model_stats_writes_rows(tmp_path):
+def test_model_stats_writes_rows(_run, tmp_path):
     out = tmp_path / 'stats.json'
     _run('model_stats.py', '--variants', 'dense', 'moe', 'mofme', '--num-experts', '4', '--top-k', '1', '2',
          '--input-size', '32', '--embed-dim', '32', '--depth', '1', '--latency-runs', '0', '--out', str(out))
@@ -35,7 +33,7 @@ def test_model_stats_writes_rows(tmp_path):
 
 
 @pytest.mark.slow
-def test_benchmark_moe_writes_rows(tmp_path):
+def test_benchmark_moe_writes_rows(_run, tmp_path):
     out = tmp_path / 'bench.json'
     _run('benchmark_moe.py', '--num-experts', '4', '--top-k', '2', '--tokens', '32', '--dim', '16',
          '--runs', '1', '--out', str(out))

@@ -34,7 +34,7 @@ def test_residual_branch_is_added():
     with_res = MoELayer(TopKRouter(8, 4, 2), FFNExperts(8, 4), residual=residual).eval()
     without = MoELayer(with_res.router, with_res.experts).eval()
     x = torch.randn(1, 5, 8)
-    torch.testing.assert_close(with_res(x)[0], without(x)[0] + residual(x))
+    torch.testing.assert_close(with_res(x)[0], without(x)[0] + residual(x)[0])
 
 
 def test_mismatched_router_and_experts_are_rejected():

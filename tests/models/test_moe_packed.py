@@ -6,10 +6,11 @@ import pickle
 import pytest
 import torch
 
+from mmmofme import compat
 from mmmofme.models.moe import FeatureModulationExperts, FFNExperts, MoELayer, TopKRouter
-from mmmofme.models.moe.packed import _ONEDNN_LINEAR, packed_path_usable
+from mmmofme.models.moe.packed import packed_path_usable
 
-pytestmark = pytest.mark.skipif(not _ONEDNN_LINEAR, reason='torch built without oneDNN')
+pytestmark = pytest.mark.skipif(not compat.onednn_linear_available(), reason='torch built without oneDNN')
 
 DIM, NUM_EXPERTS, TOP_K = 16, 6, 2
 

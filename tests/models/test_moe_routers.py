@@ -129,10 +129,10 @@ def test_router_rejects_bad_config(kwargs, field):
 
 
 @pytest.mark.parametrize('kwargs,field', [
-    (dict(mc_samples=1), 'uar_samples'),
-    (dict(mc_dropout=0.0), 'uar_dropout'),
-    (dict(eps=0.0), 'uar_eps'),
-    (dict(calibrate='cov'), 'uar_calibrate'),
+    (dict(mc_samples=1), 'mc_samples'),
+    (dict(mc_dropout=0.0), 'mc_dropout'),
+    (dict(eps=0.0), 'router.eps'),
+    (dict(calibrate='cov'), 'calibrate'),
 ])
 def test_uar_rejects_bad_config(kwargs, field):
     with pytest.raises(ValueError, match=field):

@@ -16,10 +16,20 @@ from typing import Dict, List
 
 ROOT = Path(__file__).resolve().parents[2]
 VARIANTS = {
-    'topk': ['model.generator.router=topk'],
-    'uar_probs': ['model.generator.router=uar', 'model.generator.uar_calibrate=probs'],
-    'uar_logits': ['model.generator.router=uar', 'model.generator.uar_calibrate=logits'],
+    'topk': dict(type='TopKRouter'),
+    'uar_probs': dict(type='UncertaintyAwareRouter', calibrate='probs'),
+    'uar_logits': dict(type='UncertaintyAwareRouter', calibrate='logits'),
 }
+
+
+def variant_config(config: str, router: dict, work_dir: Path) -> Path:
+    """A config file inheriting ``config`` with its generator's router replaced by ``router``."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    path = work_dir / 'config.py'
+    fields = ''.join(f', {key}={value!r}' for key, value in router.items())
+    path.write_text(f'_base_ = [{str(Path(config).resolve())!r}]\n'
+                    f'model = dict(generator=dict(router=dict(_delete_=True{fields})))\n')
+    return path
 
 
 def parse_args() -> argparse.Namespace:
@@ -50,11 +60,12 @@ def main() -> int:
     results: List[dict] = []
     for name in args.variants:
         work_dir = Path(args.work_dir) / name
-        options = [*VARIANTS[name], f'train_cfg.max_iters={args.iters}',
+        config = variant_config(args.config, VARIANTS[name], work_dir)
+        options = [f'train_cfg.max_iters={args.iters}',
                    f'train_cfg.val_interval={args.iters}',
                    f'default_hooks.checkpoint.interval={args.iters}', *args.cfg_options]
         print(f'[compare_routers] training {name} ({args.iters} iterations)', flush=True)
-        run = subprocess.run([sys.executable, str(ROOT / 'tools/train.py'), args.config, '--work-dir',
+        run = subprocess.run([sys.executable, str(ROOT / 'tools/train.py'), str(config), '--work-dir',
                               str(work_dir), '--cfg-options', *options])
         if run.returncode != 0:
             print(f'error: training {name} failed (exit {run.returncode})', file=sys.stderr)

@@ -22,9 +22,11 @@ def measure(args: argparse.Namespace) -> dict:
 
     import mmmofme  # noqa: F401
     from mmmofme.apis.inference import tiled_restore
+    from mmmofme.models.archs import variant
     torch.set_num_threads(args.threads)
-    model = MODELS.build(dict(type='MoFMEViT', moe_type='mofme', router='uar', num_experts=args.num_experts,
-                              top_k=args.top_k, embed_dim=384, depth=2, img_size=args.crop)).eval()
+    mofme = variant('mofme', num_experts=args.num_experts, top_k=args.top_k, embed_dim=384, depth=2,
+                    img_size=args.crop)
+    model = MODELS.build(dict(type='MoFMEViT', **mofme)).eval()
     frame = torch.rand(1, 3, args.height, args.width)
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     start = time.perf_counter()

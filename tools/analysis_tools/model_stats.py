@@ -23,7 +23,7 @@ from mmengine.analysis import FlopAnalyzer
 from mmengine.analysis.jit_handles import get_shape
 
 from mmmofme.models import MoFMEViT
-from mmmofme.models.archs import MOE_TYPES, ROUTERS
+from mmmofme.models.archs import ROUTERS, VARIANTS, variant
 from mmmofme.utils import interleaved_median_ms
 
 
@@ -62,12 +62,12 @@ def _round(value: Optional[float], digits: int = 3) -> Optional[float]:
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--variants', nargs='+', default=['dense', 'moe', 'mofme'], choices=MOE_TYPES)
+    parser.add_argument('--variants', nargs='+', default=['dense', 'moe', 'mofme'], choices=list(VARIANTS))
     parser.add_argument('--num-experts', nargs='+', type=int, default=[16])
     parser.add_argument('--top-k', nargs='+', type=int, default=[2])
     parser.add_argument('--input-size', type=int, default=240, help='square crop; sizes the pos-embed too')
     parser.add_argument('--latency-runs', type=int, default=10, help='0 skips timing')
-    parser.add_argument('--router', default='topk', choices=ROUTERS)
+    parser.add_argument('--router', default='topk', choices=list(ROUTERS))
     parser.add_argument('--embed-dim', type=int, default=384)
     parser.add_argument('--depth', type=int, default=2)
     parser.add_argument('--patch-size', type=int, default=8)
@@ -86,16 +86,15 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
         torch.set_num_threads(args.threads)
     image = torch.rand(1, 3, args.input_size, args.input_size)
     rows, models = [], {}
-    for variant in args.variants:
-        settings = [(None, None)] if variant == 'dense' else [
+    for name in args.variants:
+        settings = [(None, None)] if name == 'dense' else [
             (e, k) for e in args.num_experts for k in args.top_k if k <= e]
         for num_experts, top_k in settings:
-            extra = {} if variant == 'dense' else dict(num_experts=num_experts, top_k=top_k)
-            model = MoFMEViT(moe_type=variant, router=args.router, embed_dim=args.embed_dim,
-                             depth=args.depth, patch_size=args.patch_size, img_size=args.input_size,
-                             **extra).eval()
+            extra = {} if name == 'dense' else dict(num_experts=num_experts, top_k=top_k)
+            model = MoFMEViT(**variant(name, args.router, embed_dim=args.embed_dim, depth=args.depth,
+                                       patch_size=args.patch_size, img_size=args.input_size, **extra)).eval()
             params = int(sum(p.numel() for p in model.parameters()))
-            rows.append(dict(variant=variant, num_experts=num_experts, top_k=top_k,
+            rows.append(dict(variant=name, num_experts=num_experts, top_k=top_k,
                              input_size=args.input_size, params=params,
                              gmac=round(count_gmac(model, image, args.sdpa_flops == 'count'), 6),
                              latency_ms=None))
@@ -116,8 +115,8 @@ def print_ratios(rows: List[dict]) -> None:
     """Print MoFME ÷ MoE (same E, k) and MoFME ÷ dense for params, GMAC and latency."""
     by_key = {(r['variant'], r['num_experts'], r['top_k']): r for r in rows}
     dense = by_key.get(('dense', None, None))
-    for (variant, e, k), row in by_key.items():
-        if variant != 'mofme':
+    for (name, e, k), row in by_key.items():
+        if name != 'mofme':
             continue
         for name, ref in (('moe', by_key.get(('moe', e, k))), ('dense', dense)):
             if ref is None:

@@ -1,11 +1,12 @@
 # MoFME restorer at the paper's size: ViT D=384, L=2, patch 8, every FFN an FME layer with the
-# uncertainty-aware router (Eq.7). Variants override generator.moe_type / router / num_experts / top_k.
+# uncertainty-aware router (Eq.7). Variants override generator.experts (None: dense FFN) / router (with
+# _delete_=True, so no UaR key is left over) / num_experts / top_k / num_tasks / residual_ffn.
 model = dict(
     type='MoFMERestorer',
     generator=dict(
         type='MoFMEViT',
-        moe_type='mofme',
-        router='uar',
+        experts=dict(type='FeatureModulationExperts'),
+        router=dict(type='UncertaintyAwareRouter', mc_samples=5, mc_dropout=0.1),
         num_experts=16,
         top_k=4,
         embed_dim=384,

@@ -1,7 +1,8 @@
 """MoFMEViT: the deweathering restorer of MoFME (AAAI 2024) and its MoE baselines.
 
 CNN stem → p×p patch embedding + LayerNorm → learned position embedding → L pre-norm transformer blocks
-whose FFN is the chosen MoE kind → per-token Linear to p²·C values → residual conv tail → sigmoid.
+whose FFN is a dense FFN or an MoE layer (a router and an expert set built from config dicts) →
+per-token Linear to p²·C values → residual conv tail → sigmoid.
 """
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -21,10 +22,11 @@ from ..layers import (
     ResidualTail,
     TransformerBlock,
 )
-from ..moe import FeatureModulationExperts, FFNExperts, MoELayer, TopKRouter, UncertaintyAwareRouter
+from ..moe import ExpertsBase, MoELayer, TopKRouter, build_part
 
-MOE_TYPES = ('dense', 'moe', 'mofme', 'mmoe', 'prmoe')
-ROUTERS = ('topk', 'uar')
+#: The defaults: MoFME's expert set (paper Eq. 4–6) behind the plain top-k router (Eq. 1–2).
+DEFAULT_EXPERTS = dict(type='FeatureModulationExperts')
+DEFAULT_ROUTER = dict(type='TopKRouter')
 
 
 def pyramid_expert_counts(num_experts: int, depth: int, min_experts: int) -> List[int]:
@@ -45,23 +47,51 @@ def _pair(size: Union[int, Sequence[int]]) -> Tuple[int, int]:
     return int(h), int(w)
 
 
+def layer_expert_counts(num_experts: Union[int, Sequence[int]], depth: int, top_k: int,
+                        expert_pyramid: bool) -> List[int]:
+    """Experts of each of the ``depth`` MoE layers, checked against ``top_k`` (errors name the key)."""
+    if isinstance(num_experts, int):
+        counts = (pyramid_expert_counts(num_experts, depth, top_k) if expert_pyramid else
+                  [num_experts] * depth)
+    elif expert_pyramid:
+        raise ValueError(f'expert_pyramid splits an int num_experts; got the list {list(num_experts)}')
+    else:
+        counts = [int(n) for n in num_experts]
+    if len(counts) != depth:
+        raise ValueError(f'num_experts must list {depth} (depth) counts, got {counts}')
+    if min(counts) < 1:
+        raise ValueError(f'num_experts must be >= 1, got {num_experts}')
+    if not 1 <= top_k <= min(counts):
+        raise ValueError(f'top_k must be in [1, num_experts={min(counts)}], got {top_k}')
+    return counts
+
+
 @MODELS.register_module()
 class MoFMEViT(BaseModule):
-    """The MoFME restorer; ``moe_type`` picks the FFN of every transformer block.
+    """The MoFME restorer and its baselines; ``experts`` and ``router`` pick the FFN of every block.
 
-    * ``'dense'``: plain pre-norm FFN (the paper's baseline ViT).
-    * ``'moe'``: E FFN experts (each with its own LayerNorm), top-k routed.
-    * ``'mofme'``: Feature Modulated Experts + one shared FFN (paper Eq. 6).
-    * ``'mmoe'``: FFN experts, one gate per weather task (``task_ids``); mean of the gates without.
-    * ``'prmoe'``: dense FFN + residual FFN-expert MoE, more experts in deeper layers.
+    The variants differ only by their parts (``mmmofme.models.archs.variants`` lists them):
+
+    * dense (the paper's baseline ViT): ``experts=None``, a plain pre-norm FFN;
+    * MoE: ``experts=dict(type='FFNExperts')`` (E FFN experts, each with its own LayerNorm);
+    * MoFME: ``experts=dict(type='FeatureModulationExperts')`` (γ/β experts + one shared FFN, Eq. 6),
+      usually with ``router=dict(type='UncertaintyAwareRouter')`` (Eq. 7; plain top-k at eval);
+    * MMoE: FFN experts with ``num_tasks`` gates, one per weather task (``task_ids``);
+    * PR-MoE: FFN experts + ``residual_ffn=True`` (a dense FFN added to the mixture) +
+      ``expert_pyramid=True`` (more experts in deeper layers).
 
     Args:
-        moe_type: One of ``MOE_TYPES``.
-        router: ``'topk'`` (Eq. 1–2) or ``'uar'`` (Uncertainty-aware Router, Eq. 7; plain top-k at
-            eval). Ignored by ``'dense'``.
-        num_experts: E, experts per MoE layer (for ``'prmoe'`` the total over layers, see
-            ``prmoe_num_experts``).
+        experts: Expert-set config (a registered :class:`~mmmofme.models.moe.ExpertsBase`), or None for
+            the dense FFN. The network fills in ``dim``, ``num_experts``, ``mlp_ratio``, ``dropout``.
+        router: Router config (a registered :class:`~mmmofme.models.moe.TopKRouter`), e.g.
+            ``dict(type='UncertaintyAwareRouter', mc_samples=5, mc_dropout=0.1)``. The network fills in
+            ``dim``, ``num_experts``, ``top_k``, ``num_tasks``. Ignored when ``experts`` is None.
+        num_experts: E, experts per MoE layer; a list gives one count per layer; with ``expert_pyramid``
+            the total over the layers.
         top_k: Experts per token.
+        num_tasks: Router gates, one per weather task (MMoE); 1 for an ordinary router.
+        residual_ffn: Add a dense pre-norm FFN to every MoE layer's mixture (PR-MoE).
+        expert_pyramid: Split ``num_experts`` over the layers, doubling with depth (PR-MoE).
         embed_dim: Token dimension D.
         depth: Number of transformer blocks L.
         patch_size: Patch side p.
@@ -73,14 +103,6 @@ class MoFMEViT(BaseModule):
         dropout: Dropout probability in attention output and FFNs.
         stem_channels: Channels of the CNN stem.
         head_channels: Channels C of the unpatchified feature map (the tail halves them once).
-        renormalize: Renormalise the k router weights to sum to 1.
-        num_tasks: Number of weather tasks (gates) for ``'mmoe'``.
-        prmoe_num_experts: Experts per layer for ``'prmoe'``; default splits ``num_experts`` over the
-            layers, doubling with depth.
-        uar_samples: MC-dropout passes M of the UaR.
-        uar_dropout: Dropout probability of the UaR's MC passes.
-        uar_eps: ε added to the variance in Eq. 7.
-        uar_calibrate: ``'probs'`` or ``'logits'``: what Eq. 7 is applied to.
         image_residual: Add the tail's output to the input image instead of ending in a sigmoid (the
             released code's residual option, which its scripts disable). The tail starts at zero, so
             the model starts as the identity: useful for short trainings (the CPU demo); callers clamp.
@@ -92,10 +114,13 @@ class MoFMEViT(BaseModule):
     """
 
     def __init__(self,
-                 moe_type: str = 'mofme',
-                 router: str = 'topk',
-                 num_experts: int = 16,
+                 experts: Optional[dict] = DEFAULT_EXPERTS,
+                 router: dict = DEFAULT_ROUTER,
+                 num_experts: Union[int, Sequence[int]] = 16,
                  top_k: int = 2,
+                 num_tasks: int = 1,
+                 residual_ffn: bool = False,
+                 expert_pyramid: bool = False,
                  embed_dim: int = 384,
                  depth: int = 2,
                  patch_size: int = 8,
@@ -106,53 +131,38 @@ class MoFMEViT(BaseModule):
                  dropout: float = 0.1,
                  stem_channels: int = 32,
                  head_channels: int = 128,
-                 renormalize: bool = True,
-                 num_tasks: int = 3,
-                 prmoe_num_experts: Optional[Sequence[int]] = None,
-                 uar_samples: int = 5,
-                 uar_dropout: float = 0.1,
-                 uar_eps: float = 1e-6,
-                 uar_calibrate: str = 'probs',
                  image_residual: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        if moe_type not in MOE_TYPES:
-            raise ValueError(f'moe_type must be one of {MOE_TYPES}, got {moe_type!r}')
-        if moe_type != 'dense' and router not in ROUTERS:
-            raise ValueError(f'router must be one of {ROUTERS}, got {router!r}')
-        if moe_type != 'dense' and num_experts < 1:
-            raise ValueError(f'num_experts must be >= 1, got {num_experts}')
-        if moe_type != 'dense' and not 1 <= top_k <= num_experts:
-            raise ValueError(f'top_k must be in [1, num_experts={num_experts}], got {top_k}')
         img_h, img_w = _pair(img_size)
         if img_h % patch_size or img_w % patch_size:
             raise ValueError(f'img_size {img_size} must be a multiple of patch_size {patch_size}')
-        if moe_type == 'prmoe':
-            if prmoe_num_experts is None:
-                prmoe_num_experts = pyramid_expert_counts(num_experts, depth, top_k)
-            if len(prmoe_num_experts) != depth or min(prmoe_num_experts) < top_k:
-                raise ValueError(f'prmoe_num_experts must list {depth} (depth) counts, each >= top_k '
-                                 f'({top_k}), got {list(prmoe_num_experts)}')
-        self.moe_type = moe_type
-        self.router_type = router
-        self.num_experts = num_experts
-        self.top_k = top_k
-        self.num_tasks = num_tasks if moe_type == 'mmoe' else 1
+        if num_tasks < 1:
+            raise ValueError(f'num_tasks must be >= 1, got {num_tasks}')
+        dense = experts is None
+        counts = [] if dense else layer_expert_counts(num_experts, depth, top_k, expert_pyramid)
+        self.num_tasks = 1 if dense else num_tasks
         self.patch_size = patch_size
         self.img_size = (img_h, img_w)
-        self.prmoe_num_experts = list(prmoe_num_experts) if prmoe_num_experts else None
-        self._router_cfg = dict(renormalize=renormalize)
-        if router == 'uar':
-            self._router_cfg.update(
-                mc_samples=uar_samples, mc_dropout=uar_dropout, eps=uar_eps, calibrate=uar_calibrate)
+
+        def ffn(layer: int) -> nn.Module:
+            if dense:
+                return PreNormFeedForward(embed_dim, mlp_ratio, dropout)
+            # experts, router, residual: the order the parameters are drawn in, so a seed gives the
+            # same initial weights as before the parts came from config dicts
+            expert_set = build_part(experts, ExpertsBase, 'experts', dim=embed_dim, num_experts=counts[layer],
+                                    mlp_ratio=mlp_ratio, dropout=dropout)
+            moe_router = build_part(router, TopKRouter, 'router', dim=embed_dim, num_experts=counts[layer],
+                                    top_k=top_k, num_tasks=num_tasks)
+            residual = PreNormFeedForward(embed_dim, mlp_ratio, dropout) if residual_ffn else None
+            return MoELayer(moe_router, expert_set, residual=residual)
 
         self.stem = ConvStem(3, stem_channels, num_blocks=2)
         self.patch_embed = PatchEmbed(stem_channels, embed_dim, patch_size)
         self.pos_embed = PositionEmbedding(embed_dim, (img_h // patch_size, img_w // patch_size))
         self.blocks = nn.ModuleList([
-            TransformerBlock(
-                PreNormAttention(embed_dim, num_heads, head_dim, dropout),
-                self._build_ffn(layer, embed_dim, mlp_ratio, dropout)) for layer in range(depth)
+            TransformerBlock(PreNormAttention(embed_dim, num_heads, head_dim, dropout), ffn(layer))
+            for layer in range(depth)
         ])
         self.unpatchify = LinearUnpatchify(embed_dim, head_channels, patch_size)
         self.image_residual = image_residual
@@ -165,25 +175,6 @@ class MoFMEViT(BaseModule):
                    stem_channels=8, head_channels=16, num_experts=4, top_k=2)
         cfg.update(overrides)
         return cls(**cfg)
-
-    def _build_router(self, dim: int, num_experts: int) -> TopKRouter:
-        router_cls = UncertaintyAwareRouter if self.router_type == 'uar' else TopKRouter
-        return router_cls(dim, num_experts, self.top_k, num_tasks=self.num_tasks, **self._router_cfg)
-
-    def _build_ffn(self, layer: int, dim: int, mlp_ratio: float, dropout: float) -> nn.Module:
-        if self.moe_type == 'dense':
-            return PreNormFeedForward(dim, mlp_ratio, dropout)
-        if self.moe_type == 'mofme':
-            experts = FeatureModulationExperts(dim, self.num_experts, mlp_ratio, dropout)
-            return MoELayer(self._build_router(dim, self.num_experts), experts)
-        if self.moe_type == 'prmoe':
-            num_experts = self.prmoe_num_experts[layer]
-            experts = FFNExperts(dim, num_experts, mlp_ratio, dropout)
-            return MoELayer(self._build_router(dim, num_experts), experts,
-                            residual=PreNormFeedForward(dim, mlp_ratio, dropout))
-        # 'moe' and 'mmoe' differ only by the router's number of gates.
-        experts = FFNExperts(dim, self.num_experts, mlp_ratio, dropout)
-        return MoELayer(self._build_router(dim, self.num_experts), experts)
 
     def moe_layers(self) -> List[MoELayer]:
         """The MoE layers, in depth order (empty for ``'dense'``)."""

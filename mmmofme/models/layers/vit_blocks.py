@@ -27,8 +27,11 @@ class FeedForward(nn.Module):
 class PreNormFeedForward(nn.Module):
     """The dense baseline's FFN branch: FFN(LN(x)); the caller adds the residual.
 
+    It has the call signature of an MoE layer (``task_ids`` accepted and ignored, an empty aux dict
+    returned), so a transformer block or a PR-MoE layer treats both alike.
+
     Shapes:
-        x: (B, T, D) → (B, T, D).
+        x: (..., D) → ((..., D), {}).
     """
 
     def __init__(self, dim: int, mlp_ratio: float = 4.0, dropout: float = 0.1) -> None:
@@ -36,8 +39,8 @@ class PreNormFeedForward(nn.Module):
         self.norm = nn.LayerNorm(dim)
         self.ffn = FeedForward(dim, mlp_ratio, dropout)
 
-    def forward(self, x: Tensor) -> Tensor:
-        return self.ffn(self.norm(x))
+    def forward(self, x: Tensor, task_ids: Optional[Tensor] = None) -> Tuple[Tensor, Dict[str, Tensor]]:
+        return self.ffn(self.norm(x)), {}
 
 
 class PreNormAttention(nn.Module):
@@ -73,8 +76,8 @@ class TransformerBlock(nn.Module):
 
     Args:
         attn: The attention branch, (B, T, D) → (B, T, D).
-        ffn: The FFN branch. Either returns a tensor (dense) or ``(tensor, aux_losses)`` (MoE layers,
-            which also accept ``task_ids``).
+        ffn: The FFN branch, ``ffn(x, task_ids=...)`` → ``((B, T, D), aux_losses)``: a
+            :class:`PreNormFeedForward` (no aux losses) or an MoE layer.
 
     Shapes:
         x: (B, T, D) → (B, T, D); ``task_ids``: (B,) or None.
@@ -87,7 +90,5 @@ class TransformerBlock(nn.Module):
 
     def forward(self, x: Tensor, task_ids: Optional[Tensor] = None) -> Tuple[Tensor, Dict[str, Tensor]]:
         x = x + self.attn(x)
-        if isinstance(self.ffn, PreNormFeedForward):
-            return x + self.ffn(x), {}
         delta, aux = self.ffn(x, task_ids=task_ids)
         return x + delta, aux

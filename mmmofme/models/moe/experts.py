@@ -8,6 +8,9 @@ An expert set tells the MoE layer three things:
   expert's rows only; chosen once per layer call, so the inference fast path costs no per-expert checks;
 * ``finish(mixed)``: what follows the weighted mixture (identity; the shared FFN for FME).
 
+Expert sets are registered in mmengine's root ``MODELS`` and built from ``experts=dict(type=...)`` by
+the network, which fills in ``dim``, ``num_experts``, ``mlp_ratio`` and ``dropout`` (see :mod:`.builder`).
+
 Per-expert weights are stacked along a leading expert axis (E, ...). When no gradient is needed on
 CPU, the per-expert products run on weights packed once for oneDNN (:mod:`.packed`): same parameters,
 same results to float rounding, much less time per skinny call.
@@ -17,6 +20,7 @@ from typing import Callable
 
 import torch
 import torch.nn.functional as F
+from mmengine.registry import MODELS
 from torch import Tensor, nn
 
 from ..layers import FeedForward
@@ -66,6 +70,7 @@ class ExpertsBase(nn.Module):
         return super().train(mode)
 
 
+@MODELS.register_module()
 class FFNExperts(ExpertsBase):
     """E independent experts LN_i → Linear(D→hD) → GELU → Dropout → Linear(hD→D) → Dropout.
 
@@ -125,6 +130,7 @@ class FFNExperts(ExpertsBase):
         return F.dropout(x, self.dropout, self.training)
 
 
+@MODELS.register_module()
 class FeatureModulationExperts(ExpertsBase):
     """Feature Modulated Experts (paper Eq. 4–6) sharing one FFN.
 

@@ -23,7 +23,8 @@ class MoELayer(nn.Module):
     Args:
         router: A :class:`TopKRouter` (or subclass).
         experts: An expert set.
-        residual: Optional dense branch (N, D) → (N, D) added to the mixture.
+        residual: Optional dense branch added to the mixture, called as ``residual(x)`` → ``((N, D), aux)``
+            (a :class:`~mmmofme.models.layers.PreNormFeedForward`).
 
     Shapes:
         x: (B, T, D); task_ids: (B,) long or None → ((B, T, D), {'loss_lb': (), 'loss_uc': ()}).
@@ -56,7 +57,8 @@ class MoELayer(nn.Module):
                                 self.experts.num_experts)
         out = self.experts.finish(mixed)
         if self.residual is not None:
-            out = out + self.residual(tokens)
+            dense, _ = self.residual(tokens)  # a PreNormFeedForward: no aux losses
+            out = out + dense
 
         self.last_indices = route.indices.detach().view(b, t, -1)
         self.last_expert_counts = group_sizes(route.indices.detach(), self.experts.num_experts)

@@ -5,28 +5,21 @@ every call, which costs as much as the product itself (measured on this CPU, 128
 D = 384, one thread: ``F.linear`` 115 ms, prepacked oneDNN 70 ms for an FFN expert pass). Training
 needs autograd and changing weights, so the packed copies serve only calls that need no gradient, and
 are rebuilt whenever a source parameter changes (another tensor, or its in-place version counter).
+The private oneDNN ops are reached through :mod:`mmmofme.compat`; without them the experts use ``F.linear``.
 """
 from typing import Callable, List, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
 
+from ... import compat
+
 PackedPair = Tuple[Tensor, Tensor]  # (oneDNN-packed (out, in) weight, (out,) bias)
-
-
-def _onednn_linear_available() -> bool:
-    try:
-        return torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, '_linear_pointwise')
-    except (AttributeError, RuntimeError):
-        return False
-
-
-_ONEDNN_LINEAR = _onednn_linear_available()
 
 
 def packed_path_usable(x: Tensor, params: Sequence[Tensor]) -> bool:
     """Whether ``x`` may go through prepacked weights: float32 on CPU, oneDNN on, no gradient needed."""
-    if not (_ONEDNN_LINEAR and torch.backends.mkldnn.enabled):
+    if not compat.onednn_linear_available():
         return False
     if x.device.type != 'cpu' or x.dtype != torch.float32 or x.requires_grad:
         return False
@@ -40,8 +33,7 @@ def packed_linear(x: Tensor, packed: PackedPair, gelu: bool = False) -> Tensor:
         x: (n, in) contiguous → (n, out).
     """
     weight, bias = packed
-    return torch.ops.mkldnn._linear_pointwise(x.contiguous(), weight, bias, 'gelu' if gelu else 'none', [],
-                                              'none' if gelu else '')
+    return compat.onednn_linear(x, weight, bias, gelu)
 
 
 class PackedExpertLinears:
@@ -67,13 +59,13 @@ class PackedExpertLinears:
             sources: The parameters the stacked weights are computed from (the cache key).
             build: Returns the stacked (E, out, in) weight and (E, out) bias; called on a change only.
         """
-        versions = tuple(p._version for p in sources)
+        versions = tuple(compat.tensor_version(p) for p in sources)
         same = len(sources) == len(self._sources) and all(a is b for a, b in zip(sources, self._sources))
-        if not same or versions != self._versions:
+        if not same or versions != self._versions or None in versions:
             with torch.no_grad():
                 weight, bias = build()
-                self._packed = [(torch.ops.mkldnn._reorder_linear_weight(w.contiguous(), self.tokens_hint),
-                                 b.contiguous()) for w, b in zip(weight.detach(), bias.detach())]
+                self._packed = [(compat.onednn_pack_weight(w, self.tokens_hint), b.contiguous())
+                                for w, b in zip(weight.detach(), bias.detach())]
             self._sources, self._versions = tuple(sources), versions
         return self._packed
 

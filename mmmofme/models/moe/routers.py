@@ -1,5 +1,8 @@
 """Routers: the plain top-k router (paper Eq. 1–2) and the Uncertainty-aware Router (paper Eq. 7).
 
+Both are registered in mmengine's root ``MODELS`` and built from ``router=dict(type=...)`` by the
+network, which fills in ``dim``, ``num_experts``, ``top_k`` and ``num_tasks`` (see :mod:`.builder`).
+
 A router maps N tokens to k experts each and their combine weights. Both routers can hold one gate per
 task (MMoE, Ma et al. 2018): the token's task picks its gate, and without a task the mean of the gates'
 probabilities is used.
@@ -10,6 +13,7 @@ from typing import Optional
 
 import torch
 import torch.nn.functional as F
+from mmengine.registry import MODELS
 from torch import Tensor, nn
 
 
@@ -47,6 +51,7 @@ def uncertainty_calibration(point: Tensor, samples: Tensor, eps: float = 1e-6) -
     return F.normalize((point - mean) / (variance + eps), p=2.0, dim=-1)
 
 
+@MODELS.register_module()
 class TopKRouter(nn.Module):
     """p = softmax(W_r·x + b) over E experts; keep the top-k entries as combine weights (Eq. 1–2).
 
@@ -111,6 +116,7 @@ class TopKRouter(nn.Module):
         return RouterOutput(indices, weights, probs)
 
 
+@MODELS.register_module()
 class UncertaintyAwareRouter(TopKRouter):
     """Top-k router whose training-time weights come from MC-dropout uncertainty (paper Eq. 7).
 
@@ -146,13 +152,13 @@ class UncertaintyAwareRouter(TopKRouter):
                  calibrate: str = 'probs') -> None:
         super().__init__(dim, num_experts, top_k, renormalize, num_tasks)
         if mc_samples < 2:
-            raise ValueError(f'mc_samples (uar_samples) must be >= 2 for a variance, got {mc_samples}')
+            raise ValueError(f'router.mc_samples must be >= 2 for a variance, got {mc_samples}')
         if not 0.0 < mc_dropout < 1.0:
-            raise ValueError(f'mc_dropout (uar_dropout) must be in (0, 1), got {mc_dropout}')
+            raise ValueError(f'router.mc_dropout must be in (0, 1), got {mc_dropout}')
         if eps <= 0:
-            raise ValueError(f'eps (uar_eps) must be > 0, got {eps}')
+            raise ValueError(f'router.eps must be > 0, got {eps}')
         if calibrate not in ('probs', 'logits'):
-            raise ValueError(f"calibrate (uar_calibrate) must be 'probs' or 'logits', got {calibrate!r}")
+            raise ValueError(f"router.calibrate must be 'probs' or 'logits', got {calibrate!r}")
         self.mc_samples = mc_samples
         self.mc_dropout = mc_dropout
         self.eps = eps

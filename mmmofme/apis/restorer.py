@@ -1,0 +1,121 @@
+"""User entry points, as mmseg's ``init_model`` / ``inference_model``: a restorer from any project config
+(restorer or chain config) and restoring one image with it, tiled as the config says."""
+import os.path as osp
+from pathlib import Path
+from typing import Optional, Tuple, Union
+
+import cv2
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.registry import MODELS, DefaultScope
+from torch import nn
+
+from ..models.chain import parse_restore_cfg, restore_images
+from ..utils.checkpoint import RESTORER_PREFIXES, load_weights_into, read_checkpoint
+
+ConfigType = Union[str, Path, Config]
+IntPair = Tuple[int, int]
+
+
+def as_pair(value) -> Optional[IntPair]:
+    """``None``, ``n``, ``[n]`` or ``[h, w]`` → ``None`` or ``(h, w)``."""
+    if value is None:
+        return None
+    values = [int(value)] if isinstance(value, (int, float)) else [int(v) for v in value]
+    if len(values) not in (1, 2):
+        raise ValueError(f'expected H or H W, got {value}')
+    return (values[0], values[-1])
+
+
+def restorer_and_tiling(cfg: Config) -> Tuple[dict, Optional[dict]]:
+    """The restorer config of a restorer or chain config, and the config's own test tiling (or None)."""
+    model = cfg.get('model')
+    if model is None:
+        raise ValueError(f'{cfg.filename}: config has no model')
+    if 'restorer' in model:  # chain config (DeweatherSegmentor / DeweatherDetector)
+        tiling = model.get('restore_cfg')
+        return model.restorer, tiling if tiling and tiling.get('mode') == 'slide' else None
+    if 'generator' in model:  # mmagic restorer config (MoFMERestorer)
+        test_cfg = model.get('test_cfg') or {}
+        if not test_cfg.get('crop_size'):
+            return model.generator, None
+        return model.generator, dict(mode='slide', crop_size=test_cfg['crop_size'],
+                                     stride=test_cfg.get('stride'))
+    raise ValueError(f'{cfg.filename}: model has neither `restorer` (chain config) nor `generator` '
+                     f'(restorer config)')
+
+
+def resolve_tiling(restorer_cfg: dict, config_tiling: Optional[dict],
+                   overrides: Optional[dict] = None) -> dict:
+    """Tiles from ``overrides`` (``crop_size`` / ``stride`` / ``max_batch``), else the config's test
+    tiling, else the restorer's ``img_size`` (else 256); a full ``restore_cfg`` dict for
+    :func:`~mmmofme.models.chain.restore_images`."""
+    config_tiling, overrides = config_tiling or {}, overrides or {}
+    if overrides.get('mode') == 'whole':
+        return parse_restore_cfg(dict(mode='whole'))
+    crop = as_pair(overrides.get('crop_size') or config_tiling.get('crop_size') or
+                   restorer_cfg.get('img_size', 256))
+    stride = as_pair(overrides.get('stride') or
+                     (None if overrides.get('crop_size') else config_tiling.get('stride'))) or crop
+    max_batch = overrides.get('max_batch', config_tiling.get('max_batch', 8))
+    return parse_restore_cfg(dict(mode='slide', crop_size=crop, stride=stride, max_batch=max_batch))
+
+
+def init_restorer(config: ConfigType,
+                  checkpoint: Optional[str] = None,
+                  device: str = 'cpu',
+                  restore_cfg: Optional[dict] = None) -> nn.Module:
+    """Build the restorer of a restorer (``model.generator``) or chain (``model.restorer``) config.
+
+    Args:
+        config: config file or :class:`~mmengine.config.Config`; its ``custom_imports`` apply and the
+            restorer is built in its ``default_scope`` (e.g. mmagic's ``Restormer``).
+        checkpoint: restorer weights, read weights-only: an mmagic checkpoint (``generator.*``), a chain
+            checkpoint (``restorer.*``) or a bare state dict; None keeps the initial weights.
+        device: where the model goes.
+        restore_cfg: overrides of the config's tiling (``crop_size``, ``stride``, ``max_batch``, or
+            ``mode='whole'``); see :func:`resolve_tiling`.
+
+    Returns:
+        The restorer in eval mode, with ``restore_cfg`` (the tiling :func:`restore` uses) and ``cfg`` set.
+    """
+    cfg = config if isinstance(config, Config) else Config.fromfile(str(config))
+    restorer_cfg, config_tiling = restorer_and_tiling(cfg)
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
+        model = MODELS.build(restorer_cfg)
+    if checkpoint:
+        load_weights_into(model, read_checkpoint(checkpoint, RESTORER_PREFIXES), checkpoint, 'restorer')
+    model.restore_cfg = resolve_tiling(restorer_cfg, config_tiling, restore_cfg)
+    model.cfg = cfg
+    return model.to(device).eval()
+
+
+@torch.no_grad()
+def restore(model: nn.Module, image_or_path: Union[np.ndarray, str, Path]) -> np.ndarray:
+    """Restore one image with a model from :func:`init_restorer`, tiled as its ``restore_cfg`` says.
+
+    Args:
+        model: the restorer.
+        image_or_path: an (H, W, 3) uint8 image in BGR order (as OpenCV / mmcv load it), or its file.
+
+    Returns:
+        The restored (H, W, 3) uint8 image, BGR.
+    """
+    if isinstance(image_or_path, (str, Path)):
+        image = cv2.imread(str(image_or_path), cv2.IMREAD_COLOR)
+        if image is None:
+            raise ValueError(f'{image_or_path}: not a readable image' if osp.isfile(image_or_path) else
+                             f'{image_or_path}: no such image file')
+    else:
+        image = image_or_path
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise ValueError(f'expected an (H, W, 3) uint8 image, got {image.dtype} {image.shape}')
+    param = next(model.parameters(), None)
+    device = param.device if param is not None else torch.device('cpu')
+    rgb = torch.from_numpy(np.ascontiguousarray(image[..., ::-1])).to(device)
+    x = rgb.permute(2, 0, 1)[None].float() / 255
+    restore_cfg = getattr(model, 'restore_cfg', None) or parse_restore_cfg(None)
+    y = restore_images(model, x, restore_cfg).clamp(0, 1)
+    out = (y[0].permute(1, 2, 0) * 255).round().byte().cpu().numpy()
+    return np.ascontiguousarray(out[..., ::-1])
