@@ -97,7 +97,9 @@ def config_rows(paths: List[str], count_sdpa: bool) -> List[dict]:
                    restorer_params=None, crop=crop, gmac=None)
         if net is not None:
             row['restorer_params'] = int(sum(p.numel() for p in net.parameters()))
-            row['gmac'] = round(count_gmac(net.eval(), torch.rand(1, 3, crop, crop), count_sdpa), 6)
+            # a chain freezes its restorer; the trace needs the autograd path (not the packed inference one)
+            net.eval().requires_grad_(True)
+            row['gmac'] = round(count_gmac(net, torch.rand(1, 3, crop, crop), count_sdpa), 6)
         rows.append(row)
         print(json.dumps(row), flush=True)
         del model, net
