@@ -76,3 +76,17 @@ def build_model(config: str, device: str) -> torch.nn.Module:
 def test_metafile_parameters_match_the_built_model(model):
     built = build_model(model['Config'], CHEAP_FAMILIES[model['Config'].split('/')[1]])
     assert sum(p.numel() for p in built.parameters()) == model['Metadata']['Parameters']
+
+
+def test_model_stats_counts_a_config_like_the_metafiles():
+    """``model_stats.py --configs`` (the command the READMEs give) on the tiny restorer config."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'model_stats', ROOT / 'tools' / 'analysis_tools' / 'model_stats.py')
+    stats = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(stats)
+    config = 'tests/configs/tiny_restorer.py'
+    row, = stats.main(['--configs', str(ROOT / config)])
+    assert row['params'] == row['restorer_params'] == sum(
+        p.numel() for p in build_model(config, 'cpu').parameters())
+    assert row['crop'] == 32 and row['gmac'] > 0
