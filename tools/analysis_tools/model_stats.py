@@ -11,6 +11,13 @@ Example::
 
     python tools/analysis_tools/model_stats.py --variants dense moe mofme \
         --num-experts 16 64 128 --top-k 2 --input-size 240 --latency-runs 10 --out stats.json
+
+With ``--configs`` the models are built from config files instead (the config's ``custom_imports``
+and ``default_scope`` are honoured): ``params`` counts the whole model (a chain: restorer and
+perception model), ``restorer_params`` and ``gmac`` the restoration network on one crop of its
+training / tiling size (``crop``); a perception-only config has no restorer and no GMAC::
+
+    python tools/analysis_tools/model_stats.py --configs configs/mofme/*.py --sdpa-flops skip
 """
 import argparse
 import json
@@ -56,12 +63,57 @@ def interleaved_latency_ms(models: Dict[str, torch.nn.Module], image: torch.Tens
     return interleaved_median_ms({name: (lambda m=m: m(image)) for name, m in models.items()}, runs)
 
 
+def build_from_config(path: str) -> torch.nn.Module:
+    """The model of config ``path``, built in the config's default scope after its custom imports."""
+    from mmengine.config import Config
+    from mmengine.registry import MODELS, DefaultScope
+    from mmengine.utils import import_modules_from_strings
+    cfg = Config.fromfile(path)
+    if cfg.get('custom_imports'):
+        import_modules_from_strings(**cfg.custom_imports)
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
+        return MODELS.build(cfg.model)
+
+
+def restoration_network(model: torch.nn.Module, model_cfg: dict) -> tuple:
+    """(network, crop) of a restorer (``generator``) or a chain (``restorer``); (None, None) otherwise."""
+    for attr, crop_cfg in (('generator', model_cfg.get('test_cfg') or {}),
+                           ('restorer', model_cfg.get('restore_cfg') or {})):
+        net = getattr(model, attr, None)
+        if isinstance(net, torch.nn.Module):
+            crop = crop_cfg.get('crop_size') or model_cfg[attr].get('img_size', 256)
+            return net, crop[0] if isinstance(crop, (tuple, list)) else crop
+    return None, None
+
+
+def config_rows(paths: List[str], count_sdpa: bool) -> List[dict]:
+    """Parameters of each config's model and GMAC of its restoration network on one square crop."""
+    from mmengine.config import Config
+    rows = []
+    for path in paths:
+        model = build_from_config(path).eval()
+        net, crop = restoration_network(model, Config.fromfile(path).model)
+        row = dict(config=path, params=int(sum(p.numel() for p in model.parameters())),
+                   restorer_params=None, crop=crop, gmac=None)
+        if net is not None:
+            row['restorer_params'] = int(sum(p.numel() for p in net.parameters()))
+            # a chain freezes its restorer; the trace needs the autograd path (not the packed inference one)
+            net.eval().requires_grad_(True)
+            row['gmac'] = round(count_gmac(net, torch.rand(1, 3, crop, crop), count_sdpa), 6)
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+        del model, net
+    return rows
+
+
 def _round(value: Optional[float], digits: int = 3) -> Optional[float]:
     return None if value is None else round(value, digits)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--configs', nargs='+', default=None,
+                        help='build the models from these config files instead of --variants')
     parser.add_argument('--variants', nargs='+', default=['dense', 'moe', 'mofme'], choices=list(VARIANTS))
     parser.add_argument('--num-experts', nargs='+', type=int, default=[16])
     parser.add_argument('--top-k', nargs='+', type=int, default=[2])
@@ -84,6 +136,12 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
     torch.manual_seed(args.seed)
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.configs:
+        rows = config_rows(args.configs, args.sdpa_flops == 'count')
+        if args.out:
+            with open(args.out, 'w') as f:
+                json.dump(rows, f, indent=2)
+        return rows
     image = torch.rand(1, 3, args.input_size, args.input_size)
     rows, models = [], {}
     for name in args.variants:
