@@ -39,7 +39,6 @@ def _tensor(image):
 def main(argv: Optional[List[str]] = None) -> List[dict]:
     import cv2
     import numpy as np
-    import torch
     from mmagic.evaluation.metrics.psnr import psnr
     from mmengine.logging import MMLogger
 
