@@ -89,3 +89,39 @@ def test_depth_is_found_beside_a_synthetic_frame(tmp_path):
         LoadSyntheticDepth()(dict(gt_path=str(tmp_path / 'leftImg8bit/val/city/x_leftImg8bit.png')))
     with pytest.raises(ValueError, match='not a clean Cityscapes-layout frame'):
         LoadSyntheticDepth()(dict(gt_path=str(tmp_path / 'frame.png')))
+
+
+def test_the_rendered_input_inherits_the_targets_channel_order():
+    """mmagic's preprocessor swaps channels of an input without `img_channel_order` (BGR assumed)."""
+    image, distance = scene(16, 16)
+    out = RandomWeather(kind_weights=dict(fog=1), seed=0)(
+        dict(gt=image, depth=distance, gt_channel_order='rgb', gt_color_type='color', ori_gt_shape=(16, 16, 3)))
+    assert (out['img_channel_order'], out['img_color_type'], out['ori_img_shape']) == ('rgb', 'color', (16, 16, 3))
+
+
+def test_dr_config_feeds_the_model_the_rendered_frame_in_rgb():
+    """Through the shipped config and mmagic's preprocessor an identity draw reaches the model unswapped
+    (the target is loaded as in the fixed-weather config, so both share RGB)."""
+    import torch
+    from mmagic.registry import MODELS
+    from mmengine.config import Config
+    from mmengine.dataset import Compose
+    from mmengine.registry import DefaultScope
+
+    import mmmofme.mmagic  # noqa: F401
+    cfg = Config.fromfile('configs/synthetic/mofme-dr_synthetic.py')
+    pipeline = [t for t in cfg.train_dataloader.dataset.pipeline
+                if t['type'] not in ('LoadImageFromFile', 'LoadSyntheticDepth', 'ColorJitter', 'Flip')]
+    for t in pipeline:
+        if t['type'] == 'RandomWeather':
+            t['kind_weights'] = dict(clean=1)
+    image, distance = scene(128, 128)
+    image = image.copy()
+    image[..., 0] = 250  # a strongly red frame: a channel swap would show
+    with DefaultScope.overwrite_default_scope('mmagic'):
+        data = Compose(pipeline)(dict(gt=image, depth=distance, gt_channel_order='rgb', gt_color_type='color',
+                                      ori_gt_shape=image.shape, scale=1, task_id=0))
+        preprocessor = MODELS.build(cfg.model.data_preprocessor)
+    batch = preprocessor(dict(inputs=[data['inputs']], data_samples=[data['data_samples']]))
+    expected = torch.from_numpy(image).permute(2, 0, 1)[None].float() / 255
+    torch.testing.assert_close(batch['inputs'], expected)

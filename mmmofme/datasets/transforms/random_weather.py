@@ -177,6 +177,13 @@ class RandomWeather(BaseTransform):
         results['img'], params = sample_weather(kind, clean, results['depth'], self.rng, self.ranges)
         results['weather'] = kind
         results['weather_params'] = params
+        # The rendered input inherits the target's loading record: mmagic's data preprocessor reads
+        # `img_channel_order` to decide whether to swap channels (a missing key means BGR).
+        for key in ('channel_order', 'color_type'):
+            if f'gt_{key}' in results:
+                results[f'img_{key}'] = results[f'gt_{key}']
+        if 'ori_gt_shape' in results:
+            results['ori_img_shape'] = results['ori_gt_shape']
         return results
 
     def __repr__(self) -> str:
