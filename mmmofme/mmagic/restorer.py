@@ -12,6 +12,7 @@ import tempfile
 from typing import Dict, Iterator, Optional
 
 import torch
+import torch.nn.functional as F
 from mmagic.models import BaseEditModel
 from mmagic.registry import MODELS
 from mmagic.structures import DataSample
@@ -59,6 +60,12 @@ def _torchvision_weights_from(path: str, vgg_type: str) -> Iterator[None]:
             torch.hub.set_dir(old)
 
 
+def confidence_loss(logits: Tensor, inputs: Tensor, target: Tensor, threshold: float) -> Tensor:
+    """BCE of per-pixel confidence logits (B, 1, H, W) against ``max_c |inputs - target| > threshold``."""
+    needs_restoring = ((inputs - target).abs().amax(dim=1, keepdim=True) > threshold).to(logits.dtype)
+    return F.binary_cross_entropy_with_logits(logits, needs_restoring)
+
+
 @MODELS.register_module()
 class MoFMERestorer(BaseEditModel):
     """MoFME deweathering model (mmagic ``BaseEditModel``).
@@ -71,8 +78,11 @@ class MoFMERestorer(BaseEditModel):
         aux_loss_weights: weights of the MoE aux losses returned by ``generator.forward_with_aux``;
             the paper's λ1 = 1e-2 (load balance) and λ2 = 5e-3 (uncertainty).
         test_cfg: ``dict(crop_size=256, stride=None)`` restores val/test images tile by tile
-            (``stride=None``: non-overlapping tiles as in the paper; smaller: overlapping, averaged);
-            ``None`` restores whole images in one pass.
+            (``stride=None``: non-overlapping tiles as in the paper; smaller: overlapping tiles
+            cross-faded); ``None`` restores whole images in one pass.
+        confidence_loss: for a generator with a confidence head (``last_confidence_logits``): binary
+            cross-entropy of the confidence against "this pixel differs from the target by more than
+            ``threshold``" (max over channels, [0, 1] units), times ``weight``.
     """
 
     def __init__(self,
@@ -80,6 +90,7 @@ class MoFMERestorer(BaseEditModel):
                  pixel_loss: dict = dict(type='MSELoss', loss_weight=1.0),
                  perceptual_loss: Optional[dict] = None,
                  aux_loss_weights: Optional[Dict[str, float]] = None,
+                 confidence_loss: Optional[Dict[str, float]] = None,
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = None,
@@ -95,6 +106,10 @@ class MoFMERestorer(BaseEditModel):
             self.perceptual_loss = None
         self.aux_loss_weights = dict(loss_lb=1e-2, loss_uc=5e-3) if aux_loss_weights is None \
             else dict(aux_loss_weights)
+        self.confidence_loss = dict(weight=0.1, threshold=4 / 255, **(confidence_loss or {}))
+        unknown = set(self.confidence_loss) - {'weight', 'threshold'}
+        if unknown:
+            raise ValueError(f'confidence_loss: unknown keys {sorted(unknown)}; known: weight, threshold')
 
     @staticmethod
     def task_ids(data_samples: Optional[DataSample], batch_size: int,
@@ -142,6 +157,10 @@ class MoFMERestorer(BaseEditModel):
             weight = self.aux_loss_weights.get(name, 0.0)
             if weight:
                 losses[name] = weight * value
+        logits = getattr(self.generator, 'last_confidence_logits', None)
+        if logits is not None and self.confidence_loss['weight']:
+            losses['loss_conf'] = self.confidence_loss['weight'] * confidence_loss(
+                logits, inputs, gt, self.confidence_loss['threshold'])
         self._check_finite(losses)
         return losses
 

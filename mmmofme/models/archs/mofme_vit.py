@@ -13,6 +13,7 @@ from mmengine.registry import MODELS
 from torch import Tensor, nn
 
 from ..layers import (
+    ConfidenceHead,
     ConvStem,
     LinearUnpatchify,
     PatchEmbed,
@@ -21,6 +22,7 @@ from ..layers import (
     PreNormFeedForward,
     ResidualTail,
     TransformerBlock,
+    blend_with_input,
 )
 from ..moe import ExpertsBase, MoELayer, TopKRouter, build_part
 
@@ -103,6 +105,9 @@ class MoFMEViT(BaseModule):
         dropout: Dropout probability in attention output and FFNs.
         stem_channels: Channels of the CNN stem.
         head_channels: Channels C of the unpatchified feature map (the tail halves them once).
+        confidence_head: Blend the output with the input by a learned per-pixel confidence
+            (:class:`ConfidenceHead`; its logits of the last call in ``last_confidence_logits``, which
+            ``MoFMERestorer`` supervises with where input and target differ).
         image_residual: Add the tail's output to the input image instead of ending in a sigmoid (the
             released code's residual option, which its scripts disable). The tail starts at zero, so
             the model starts as the identity: useful for short trainings (the CPU demo); callers clamp.
@@ -132,6 +137,7 @@ class MoFMEViT(BaseModule):
                  stem_channels: int = 32,
                  head_channels: int = 128,
                  image_residual: bool = False,
+                 confidence_head: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         img_h, img_w = _pair(img_size)
@@ -167,6 +173,10 @@ class MoFMEViT(BaseModule):
         self.unpatchify = LinearUnpatchify(embed_dim, head_channels, patch_size)
         self.image_residual = image_residual
         self.tail = ResidualTail(head_channels, 3, sigmoid=not image_residual)
+        # Beyond the paper: a per-pixel confidence blending the restoration with the input, so what the
+        # restorer should leave alone (clean frames, clean parts of a frame) passes through unchanged.
+        self.confidence = ConfidenceHead(head_channels) if confidence_head else None
+        self.last_confidence_logits: Optional[Tensor] = None
 
     @classmethod
     def tiny(cls, **overrides) -> 'MoFMEViT':
@@ -215,9 +225,14 @@ class MoFMEViT(BaseModule):
             tokens, layer_aux = block(tokens, task_ids)
             for name, value in layer_aux.items():
                 aux[name] = aux[name] + value
-        out = self.tail(self.unpatchify(tokens, *grid))
+        head_feats = self.unpatchify(tokens, *grid)
+        out = self.tail(head_feats)
         if self.image_residual:
             out = out + x
+        if self.confidence is not None:
+            logits = self.confidence(head_feats)
+            out = blend_with_input(x, out, torch.sigmoid(logits))
+            self.last_confidence_logits = logits[:, :, :h, :w]
         return out[:, :, :h, :w], aux
 
     def forward(self, x: Tensor, task_ids: Optional[Tensor] = None) -> Tensor:

@@ -14,16 +14,9 @@ from mmengine.model import BaseModule
 from mmengine.registry import MODELS
 from torch import Tensor, nn
 
+from ..layers import blend_with_input
+
 __all__ = ['blend_with_input', 'MCDropoutGate']
-
-
-def blend_with_input(inputs: Tensor, restored: Tensor, confidence: Tensor) -> Tensor:
-    """``inputs + confidence · (restored − inputs)``: the input where confidence is 0, the restoration at 1.
-
-    Shapes:
-        inputs, restored: (B, C, H, W); confidence: broadcastable to them, e.g. (B, 1, H, W), in [0, 1].
-    """
-    return inputs + confidence * (restored - inputs)
 
 
 @MODELS.register_module()

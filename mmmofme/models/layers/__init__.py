@@ -1,10 +1,11 @@
 """Non-MoE building blocks of the MoFME restorer."""
+from .confidence_head import ConfidenceHead, blend_with_input
 from .conv_blocks import ConvStem, ResBlock, conv3x3
 from .patch_embed import PatchEmbed, PositionEmbedding
 from .upsample_head import LinearUnpatchify, ResidualTail
 from .vit_blocks import FeedForward, PreNormAttention, PreNormFeedForward, TransformerBlock
 
 __all__ = [
-    'ConvStem', 'ResBlock', 'conv3x3', 'PatchEmbed', 'PositionEmbedding', 'LinearUnpatchify',
+    'ConfidenceHead', 'blend_with_input', 'ConvStem', 'ResBlock', 'conv3x3', 'PatchEmbed', 'PositionEmbedding', 'LinearUnpatchify',
     'ResidualTail', 'FeedForward', 'PreNormAttention', 'PreNormFeedForward', 'TransformerBlock'
 ]

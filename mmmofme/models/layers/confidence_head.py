@@ -1,0 +1,41 @@
+"""A per-pixel confidence that lets a restorer fall back to its input: ``out = x + c · (restored − x)``."""
+from torch import Tensor, nn
+
+from .conv_blocks import conv3x3
+
+__all__ = ['ConfidenceHead', 'blend_with_input']
+
+
+def blend_with_input(inputs: Tensor, restored: Tensor, confidence: Tensor) -> Tensor:
+    """``inputs + confidence · (restored − inputs)``: the input where confidence is 0, the restoration at 1.
+
+    Shapes:
+        inputs, restored: (B, C, H, W); confidence: broadcastable to them, e.g. (B, 1, H, W), in [0, 1].
+    """
+    return inputs + confidence * (restored - inputs)
+
+
+class ConfidenceHead(nn.Module):
+    """conv3x3 → ReLU → conv3x3 to one logit per pixel: how sure the restorer is that a pixel needs it.
+
+    Trained (by the restorer's confidence loss) to say where the input differs from the clean target, so
+    clean frames and the clean parts of a frame pass through unchanged. The last bias starts at 0
+    (confidence 0.5).
+
+    Args:
+        channels: Input feature channels C.
+
+    Shapes:
+        x: (B, C, H, W) → logits (B, 1, H, W).
+    """
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        hidden = max(channels // 2, 1)
+        self.conv1 = conv3x3(channels, hidden)
+        self.act = nn.ReLU(inplace=True)
+        self.conv2 = conv3x3(hidden, 1)
+        nn.init.zeros_(self.conv2.bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.conv2(self.act(self.conv1(x)))

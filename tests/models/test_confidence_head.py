@@ -1,0 +1,72 @@
+"""The learned confidence blend: identity at confidence 0, restored at 1, supervised where pixels differ."""
+import pytest
+import torch
+
+from mmmofme.mmagic.restorer import confidence_loss
+from mmmofme.models.archs import MoFMEViT
+
+TINY = dict(embed_dim=32, depth=1, img_size=32, num_heads=2, head_dim=16, stem_channels=8, head_channels=16,
+            num_experts=4, top_k=2, image_residual=True, confidence_head=True)
+
+
+def test_zero_confidence_returns_the_input_and_full_confidence_the_restoration():
+    torch.manual_seed(0)
+    model = MoFMEViT(**TINY).eval()
+    plain = MoFMEViT(**dict(TINY, confidence_head=False)).eval()
+    plain.load_state_dict({k: v for k, v in model.state_dict().items() if not k.startswith('confidence.')})
+    with torch.no_grad():
+        model.tail.body[-1].weight.normal_()  # a non-trivial restoration (the tail starts at zero)
+        plain.tail.body[-1].weight.copy_(model.tail.body[-1].weight)
+    x = torch.rand(2, 3, 32, 48)
+    for bias, expected in ((-1e4, x), (1e4, None)):
+        with torch.no_grad():
+            model.confidence.conv2.bias.fill_(bias)
+            model.confidence.conv2.weight.zero_()
+            out = model(x)
+            expected = plain(x) if expected is None else expected
+        torch.testing.assert_close(out, expected)
+    assert model.last_confidence_logits.shape == (2, 1, 32, 48)
+
+
+def test_half_confidence_at_start_is_the_mean_of_input_and_restoration():
+    model = MoFMEViT(**TINY).eval()
+    assert torch.all(model.confidence.conv2.bias == 0)
+    with torch.no_grad():
+        model.confidence.conv2.weight.zero_()
+        out = model(torch.rand(1, 3, 32, 32))
+    torch.testing.assert_close(torch.sigmoid(model.last_confidence_logits), torch.full((1, 1, 32, 32), 0.5))
+    assert out.shape == (1, 3, 32, 32)
+
+
+def test_confidence_loss_targets_the_pixels_that_differ():
+    inputs = torch.zeros(1, 3, 2, 2)
+    target = inputs.clone()
+    target[0, 1, 0, 0] = 0.5  # one pixel differs in one channel
+    target[0, 0, 1, 1] = 0.01  # under the threshold: counts as clean
+    logits = torch.tensor([[[[10.0, -10.0], [-10.0, -10.0]]]])
+    assert confidence_loss(logits, inputs, target, threshold=0.02).item() < 1e-4
+    wrong = -logits
+    expected = torch.nn.functional.binary_cross_entropy_with_logits(wrong, torch.tensor([[[[1., 0.], [0., 0.]]]]))
+    torch.testing.assert_close(confidence_loss(wrong, inputs, target, threshold=0.02), expected)
+
+
+def test_restorer_adds_the_confidence_loss_for_a_generator_with_a_head():
+    from mmagic.structures import DataSample
+    from mmengine.registry import DefaultScope
+
+    from mmmofme.mmagic import MoFMERestorer
+    with DefaultScope.overwrite_default_scope('mmagic'):
+        restorer = MoFMERestorer(generator=dict(type='MoFMEViT', **TINY),
+                                 data_preprocessor=dict(type='DataPreprocessor'))
+    samples = DataSample()
+    samples.gt_img = torch.rand(2, 3, 32, 32)
+    losses = restorer.forward_train(torch.rand(2, 3, 32, 32), samples)
+    assert {'loss_pix', 'loss_conf'} <= set(losses)
+    losses['loss_conf'].backward()
+    assert restorer.generator.confidence.conv1.weight.grad is not None
+
+
+def test_unknown_confidence_loss_key_is_a_clear_error():
+    from mmmofme.mmagic import MoFMERestorer
+    with pytest.raises(ValueError, match='confidence_loss: unknown keys'):
+        MoFMERestorer(generator=dict(type='MoFMEViT', **TINY), confidence_loss=dict(wieght=1.0))
