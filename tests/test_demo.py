@@ -16,7 +16,8 @@ def fake_row(psnr_in=20.0, psnr_out=25.0, miou=(20.0, 35.0, 40.0), map50=(0.3, 0
     share = (miou[1] - miou[0]) / (miou[2] - miou[0]) if miou[2] - miou[0] >= 0.5 else None
     return dict(family=family, psnr_in=psnr_in, psnr_out=psnr_out, mIoU=dict(zip(modes, miou)),
                 mAcc=dict(zip(modes, (30.0, 40.0, 50.0))), mAP50=dict(zip(modes, map50)),
-                recovered=dict(mIoU=share, mAP50=None), no_harm=psnr_out >= psnr_in and miou[1] >= miou[0] - .5)
+                recovered=dict(mIoU=share, mAP50=None),
+                no_harm=psnr_out >= psnr_in and miou[1] >= miou[0] - .5)
 
 
 def fake_results(demo, rows=None, clean_map50=0.6, chain=(30.0, 30.2)):

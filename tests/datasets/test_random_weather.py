@@ -95,8 +95,10 @@ def test_the_rendered_input_inherits_the_targets_channel_order():
     """mmagic's preprocessor swaps channels of an input without `img_channel_order` (BGR assumed)."""
     image, distance = scene(16, 16)
     out = RandomWeather(kind_weights=dict(fog=1), seed=0)(
-        dict(gt=image, depth=distance, gt_channel_order='rgb', gt_color_type='color', ori_gt_shape=(16, 16, 3)))
-    assert (out['img_channel_order'], out['img_color_type'], out['ori_img_shape']) == ('rgb', 'color', (16, 16, 3))
+        dict(gt=image, depth=distance, gt_channel_order='rgb', gt_color_type='color',
+             ori_gt_shape=(16, 16, 3)))
+    assert (out['img_channel_order'], out['img_color_type']) == ('rgb', 'color')
+    assert out['ori_img_shape'] == (16, 16, 3)
 
 
 def test_dr_config_feeds_the_model_the_rendered_frame_in_rgb():

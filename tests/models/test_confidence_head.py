@@ -46,7 +46,8 @@ def test_confidence_loss_targets_the_pixels_that_differ():
     logits = torch.tensor([[[[10.0, -10.0], [-10.0, -10.0]]]])
     assert confidence_loss(logits, inputs, target, threshold=0.02).item() < 1e-4
     wrong = -logits
-    expected = torch.nn.functional.binary_cross_entropy_with_logits(wrong, torch.tensor([[[[1., 0.], [0., 0.]]]]))
+    labels = torch.tensor([[[[1., 0.], [0., 0.]]]])
+    expected = torch.nn.functional.binary_cross_entropy_with_logits(wrong, labels)
     torch.testing.assert_close(confidence_loss(wrong, inputs, target, threshold=0.02), expected)
 
 

@@ -6,6 +6,6 @@ from .upsample_head import LinearUnpatchify, ResidualTail
 from .vit_blocks import FeedForward, PreNormAttention, PreNormFeedForward, TransformerBlock
 
 __all__ = [
-    'ConfidenceHead', 'blend_with_input', 'ConvStem', 'ResBlock', 'conv3x3', 'PatchEmbed', 'PositionEmbedding', 'LinearUnpatchify',
-    'ResidualTail', 'FeedForward', 'PreNormAttention', 'PreNormFeedForward', 'TransformerBlock'
+    'ConfidenceHead', 'blend_with_input', 'ConvStem', 'ResBlock', 'conv3x3', 'PatchEmbed',
+    'PositionEmbedding', 'LinearUnpatchify', 'ResidualTail', 'FeedForward', 'PreNormAttention', 'PreNormFeedForward', 'TransformerBlock'
 ]
