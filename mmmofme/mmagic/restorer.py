@@ -106,7 +106,7 @@ class MoFMERestorer(BaseEditModel):
             self.perceptual_loss = None
         self.aux_loss_weights = dict(loss_lb=1e-2, loss_uc=5e-3) if aux_loss_weights is None \
             else dict(aux_loss_weights)
-        self.confidence_loss = dict(weight=0.1, threshold=4 / 255, **(confidence_loss or {}))
+        self.confidence_loss = {**dict(weight=0.1, threshold=4 / 255), **(confidence_loss or {})}
         unknown = set(self.confidence_loss) - {'weight', 'threshold'}
         if unknown:
             raise ValueError(f'confidence_loss: unknown keys {sorted(unknown)}; known: weight, threshold')

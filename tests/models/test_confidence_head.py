@@ -67,6 +67,12 @@ def test_restorer_adds_the_confidence_loss_for_a_generator_with_a_head():
     assert restorer.generator.confidence.conv1.weight.grad is not None
 
 
+def test_confidence_loss_settings_override_the_defaults():
+    from mmmofme.mmagic import MoFMERestorer
+    restorer = MoFMERestorer(generator=dict(type='MoFMEViT', **TINY), confidence_loss=dict(weight=0.5))
+    assert restorer.confidence_loss == dict(weight=0.5, threshold=4 / 255)
+
+
 def test_unknown_confidence_loss_key_is_a_clear_error():
     from mmmofme.mmagic import MoFMERestorer
     with pytest.raises(ValueError, match='confidence_loss: unknown keys'):

@@ -7,5 +7,6 @@ from .vit_blocks import FeedForward, PreNormAttention, PreNormFeedForward, Trans
 
 __all__ = [
     'ConfidenceHead', 'blend_with_input', 'ConvStem', 'ResBlock', 'conv3x3', 'PatchEmbed',
-    'PositionEmbedding', 'LinearUnpatchify', 'ResidualTail', 'FeedForward', 'PreNormAttention', 'PreNormFeedForward', 'TransformerBlock'
+    'PositionEmbedding', 'LinearUnpatchify', 'ResidualTail', 'FeedForward', 'PreNormAttention',
+    'PreNormFeedForward', 'TransformerBlock'
 ]
