@@ -70,14 +70,14 @@ def alb_rain(image, distance, rng, slant, drop_length, drop_width, drop_color, b
                            brightness_coefficient=brightness_coefficient, rain_type=rain_type)
 
 
-@register_kind('alb-fog', FAMILY, 'albumentations', 'RandomFog: blurred white blobs thickening towards the '
-               'image centre (no depth)', fog_coef=(0.8, 1.0), alpha_coef=0.3)
+@register_kind('alb-fog', FAMILY, 'albumentations', 'RandomFog: overlapping blurred white blobs (no depth)',
+               fog_coef=(0.8, 1.0), alpha_coef=0.3)
 def alb_fog(image, distance, rng, fog_coef, alpha_coef):
     return _albumentations('RandomFog', image, rng, fog_coef_range=fog_coef, alpha_coef=alpha_coef)
 
 
-@register_kind('alb-snow', FAMILY, 'albumentations', 'RandomSnow: brightened bright regions (snow cover), '
-               'no flakes (bleach method)', snow_point=(0.2, 0.4), brightness_coeff=2.0)
+@register_kind('alb-snow', FAMILY, 'albumentations', 'RandomSnow, bleach method: lighter surfaces bleached '
+               'white (snow cover), no flakes', snow_point=(0.2, 0.4), brightness_coeff=2.0)
 def alb_snow(image, distance, rng, snow_point, brightness_coeff):
     return _albumentations('RandomSnow', image, rng, snow_point_range=snow_point,
                            brightness_coeff=brightness_coeff, method='bleach')

@@ -50,7 +50,7 @@ def fog_patchy(image, distance, rng, beta, modulation, cell_frac):
 
 
 @register_kind('rain-slant', FAMILY, RENDERER, 'wind-driven rain: streaks at 40-55 deg from vertical, '
-               '2x longer than trained', angle=(40.0, 55.0), dropsize=0.02, alpha=0.01, beta=0.005)
+               '1.6x longer than trained', angle=(40.0, 55.0), dropsize=0.02, alpha=0.01, beta=0.005)
 def rain_slant(image, distance, rng, angle, dropsize, alpha, beta):
     h, w = distance.shape
     side = 1 if rng.uniform() < 0.5 else -1
