@@ -14,9 +14,13 @@ Trees (``data_root`` is the folder holding them):
     leftImg8bit_foggy/{split}/{city}/{frame}_leftImg8bit_foggy_beta_{0.005|0.01|0.02}.png
     leftImg8bit_snow/{split}/{city}/{frame}_leftImg8bit_snow_{level}.png
     leftImg8bit_raindrop/{split}/{city}/{frame}_leftImg8bit_raindrop_{level}.png
+    leftImg8bit_{tag}/{split}/{city}/{frame}_leftImg8bit_{tag}.png                  any other tag
     gtFine/{split}/{city}/{frame}_gtFine_{labelTrainIds,instanceIds}.png, ..._polygons.json
 
-  Each weathered file pairs with the clean frame it was rendered from (many variants per frame).
+  Each weathered file pairs with the clean frame it was rendered from (many variants per frame). Any
+  lower-case tag such as ``fog-dense`` (:data:`GENERIC_TAG`) whose ``leftImg8bit_{tag}`` folder exists
+  is read with the last pattern (the held-out weather kinds of ``tools/dataset_converters/
+  make_transfer_set.py``).
 
 * All-Weather as the released MoFME code reads it (``data/dataset.py``)::
 
@@ -168,6 +172,27 @@ CITYSCAPES_WEATHERS: Dict[str, CityscapesWeather] = {
 }
 CLEAN_FOLDER = 'leftImg8bit'
 CLEAN_SUFFIX = '_leftImg8bit.png'
+#: Tags a tree may add without a spec of their own (``leftImg8bit_{tag}``, see the module docstring)
+GENERIC_TAG = re.compile(r'[a-z0-9]+(?:-[a-z0-9]+)*')
+
+
+def generic_cityscapes_weather(tag: str) -> CityscapesWeather:
+    """The spec of a tag without parameters in its file names (e.g. the transfer kinds ``fog-dense``)."""
+    if not GENERIC_TAG.fullmatch(tag):
+        raise DatasetLayoutError(f'weather tag {tag!r} is not a generic tag (lower-case words joined by "-")')
+    pattern = rf'(?P<frame>.+)_leftImg8bit_{re.escape(tag)}\.png'
+    return CityscapesWeather(tag, f'{CLEAN_FOLDER}_{tag}', pattern, f'{{frame}}_leftImg8bit_{tag}.png')
+
+
+def cityscapes_weather(data_root: str, tag: str) -> CityscapesWeather:
+    """The spec of ``tag``: a known weather, or a generic tag whose ``leftImg8bit_{tag}`` folder exists."""
+    if tag in CITYSCAPES_WEATHERS:
+        return CITYSCAPES_WEATHERS[tag]
+    if GENERIC_TAG.fullmatch(tag) and osp.isdir(osp.join(data_root, f'{CLEAN_FOLDER}_{tag}')):
+        return generic_cityscapes_weather(tag)
+    raise DatasetLayoutError(f'unknown Cityscapes weather {tag!r}; known: '
+                             f'{sorted(CITYSCAPES_WEATHERS) + [CLEAN_TAG]}, or any tag with a folder '
+                             f'{osp.join(data_root, CLEAN_FOLDER + "_<tag>")}')
 
 
 def cityscapes_clean_path(data_root: str, split: str, frame_key: str) -> str:
@@ -208,7 +233,8 @@ def list_cityscapes_pairs(data_root: str, split: str, weathers: Sequence[str],
         data_root: Folder holding ``leftImg8bit`` and the weather folders.
         split: ``'train'``, ``'val'`` or ``'test'``.
         weathers: Tags out of :data:`CITYSCAPES_WEATHERS` plus ``'clean'`` (identity pairs of the clean
-            frames, for clean baselines).
+            frames, for clean baselines), or generic tags with a ``leftImg8bit_{tag}`` folder
+            (:func:`generic_cityscapes_weather`).
         params: Optional per-weather filter on file-name parameters, e.g.
             ``{'fog': {'beta': [0.02]}}`` keeps the densest fog, ``{'rain': {'pattern': [1, 2]}}``.
 
@@ -234,10 +260,7 @@ def list_cityscapes_pairs(data_root: str, split: str, weathers: Sequence[str],
             require_nonempty(recs, f'Cityscapes split {split!r} (clean)', f'{root}/*/*{CLEAN_SUFFIX}')
             records += recs
             continue
-        if tag not in CITYSCAPES_WEATHERS:
-            raise DatasetLayoutError(f'unknown Cityscapes weather {tag!r}; known: '
-                                     f'{sorted(CITYSCAPES_WEATHERS) + [CLEAN_TAG]}')
-        spec = CITYSCAPES_WEATHERS[tag]
+        spec = cityscapes_weather(data_root, tag)
         pattern = re.compile(spec.pattern)
         wanted = params.get(tag, {})
         bad_keys = sorted(set(wanted) - set(pattern.groupindex) - {'frame'})
@@ -432,7 +455,8 @@ def weather_selection(weathers: Optional[Union[str, Sequence[str]]] = None,
 
 
 __all__ = ['WEATHER_TAGS', 'CLEAN_TAG', 'DatasetLayoutError', 'PairRecord', 'CityscapesWeather',
-           'CITYSCAPES_WEATHERS', 'ALLWEATHER_TEST_SPLITS', 'ALLWEATHER_TRAIN_RULES', 'LAYOUT_WEATHERS',
+           'CITYSCAPES_WEATHERS', 'GENERIC_TAG', 'generic_cityscapes_weather', 'cityscapes_weather',
+           'ALLWEATHER_TEST_SPLITS', 'ALLWEATHER_TRAIN_RULES', 'LAYOUT_WEATHERS',
            'require_partners', 'require_nonempty', 'cityscapes_clean_path', 'cityscapes_gt_path',
            'list_cityscapes_pairs', 'list_allweather_pairs', 'allweather_gt_name', 'list_pairs',
            'default_weathers', 'normalize_weathers', 'param_filter', 'weather_selection', 'ParamFilter']

@@ -28,13 +28,13 @@ flakes, no drops).
   surroundings (Roser & Geiger, "Video-based raindrop detection", ICCV-W 2009), darker at the rim.
 """
 import zlib
-from typing import Dict, Optional, Sequence, Union
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
 
-__all__ = ['SNOW_LEVELS', 'RAINDROP_LEVELS', 'transmission', 'estimate_airlight', 'koschmieder', 'render_fog',
-           'rain_streak_layer', 'render_rain', 'render_snow', 'render_raindrops']
+__all__ = ['SNOW_LEVELS', 'SNOW_LAYERS', 'RAINDROP_LEVELS', 'transmission', 'estimate_airlight',
+           'koschmieder', 'render_fog', 'rain_streak_layer', 'render_rain', 'render_snow', 'render_raindrops']
 
 ArrayLike = Union[np.ndarray, Sequence[float]]
 
@@ -50,6 +50,9 @@ RAINDROP_LEVELS: Dict[str, dict] = {
     'medium': dict(count=(12, 20), radius=(0.04, 0.10)),
     'heavy': dict(count=(20, 32), radius=(0.045, 0.12)),
 }
+#: (radius range px at 256 rows, defocus blur px, nominal distance m) of the far, mid and near flake layer
+SNOW_LAYERS: Tuple[Tuple[Tuple[float, float], float, float], ...] = (
+    ((0.5, 1.0), 0.0, 25.0), ((1.0, 2.0), 0.6, 8.0), ((2.2, 4.0), 1.5, 2.0))
 _STREAK_MIN_DEPTH = 3.0  # d1 of Hu et al.: streaks closer than this are not brighter
 _STREAK_GAIN = 0.85  # peak streak radiance relative to white
 
@@ -64,14 +67,17 @@ def _to_uint8(img: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(img), 0, 255).astype(np.uint8)
 
 
-def transmission(distance: np.ndarray, beta: float) -> np.ndarray:
+def transmission(distance: np.ndarray, beta: Union[float, np.ndarray]) -> np.ndarray:
     """``exp(-beta * distance)`` in [0, 1] (distance in metres, beta in 1/m; negative distances count as 0).
 
+    ``beta`` is one coefficient (homogeneous fog) or an ``(H, W)`` map of them (non-homogeneous fog: the
+    mean attenuation along each pixel's ray).
+
     Raises:
-        ValueError: If ``beta`` is negative.
+        ValueError: If ``beta`` is negative anywhere.
     """
-    if beta < 0:
-        raise ValueError(f'attenuation coefficient must be >= 0, got {beta}')
+    if np.any(np.asarray(beta) < 0):
+        raise ValueError(f'attenuation coefficient must be >= 0, got min {np.min(beta)}')
     return np.exp(-beta * np.maximum(distance, 0).astype(np.float32)).astype(np.float32)
 
 
@@ -101,14 +107,15 @@ def koschmieder(image: np.ndarray, t: np.ndarray, airlight: ArrayLike) -> np.nda
     return _to_uint8(j * t3 + a * (1.0 - t3))
 
 
-def render_fog(image: np.ndarray, distance: np.ndarray, beta: float,
+def render_fog(image: np.ndarray, distance: np.ndarray, beta: Union[float, np.ndarray],
                airlight: Optional[ArrayLike] = None) -> np.ndarray:
     """Homogeneous fog of attenuation ``beta`` (1/m) as in Foggy Cityscapes.
 
     Args:
         image: Clear ``(H, W, 3)`` uint8 RGB image.
         distance: ``(H, W)`` metres from the camera.
-        beta: Attenuation coefficient; 0 returns the image unchanged.
+        beta: Attenuation coefficient; 0 returns the image unchanged. An ``(H, W)`` map gives
+            non-homogeneous fog (see :func:`transmission`).
         airlight: RGB atmospheric light (default: dark-channel estimate from ``image``).
     """
     if airlight is None:
@@ -134,7 +141,7 @@ def _pattern_seed(pattern: Union[int, str]) -> int:
 
 
 def rain_streak_layer(height: int, width: int, pattern: Union[int, str], dropsize: float,
-                      density: Optional[float] = None) -> np.ndarray:
+                      density: Optional[float] = None, angle: Optional[float] = None) -> np.ndarray:
     """A rain-streak texture in [0, 1], a pure function of its arguments (one per RainCityscapes pattern).
 
     Two layers are summed: a near one (longer, brighter, sparser) and a far one (short, dim, dense),
@@ -146,11 +153,14 @@ def rain_streak_layer(height: int, width: int, pattern: Union[int, str], dropsiz
         pattern: Pattern id (seeds angle, density and streak positions).
         dropsize: Streak size parameter of the RainCityscapes names (0.002..0.01); 0 gives no streaks.
         density: Streaks per 1000 pixels (default drawn from the pattern, 1.0..2.5).
+        angle: Wind angle of the streaks in degrees from vertical (default drawn from the pattern,
+            -25..25).
     """
     if dropsize <= 0:
         return np.zeros((height, width), np.float32)
     rng = np.random.default_rng([_pattern_seed(pattern), int(round(dropsize * 1e6)), height, width])
-    angle = rng.uniform(-25.0, 25.0)
+    drawn_angle = rng.uniform(-25.0, 25.0)  # drawn even when given: the streak positions stay the same
+    angle = drawn_angle if angle is None else angle
     density = rng.uniform(1.0, 2.5) if density is None else density
     base_len = height * (0.03 + 4.0 * dropsize)
     layer = np.zeros((height, width), np.float32)
@@ -171,7 +181,8 @@ def rain_streak_layer(height: int, width: int, pattern: Union[int, str], dropsiz
 
 
 def render_rain(image: np.ndarray, distance: np.ndarray, alpha: float, beta: float, streaks: np.ndarray,
-                airlight: Optional[ArrayLike] = None) -> np.ndarray:
+                airlight: Optional[ArrayLike] = None,
+                streak_colour: Optional[ArrayLike] = None) -> np.ndarray:
     """RainCityscapes-style rain: depth-attenuated streaks plus rain veil.
 
     Args:
@@ -181,6 +192,8 @@ def render_rain(image: np.ndarray, distance: np.ndarray, alpha: float, beta: flo
         beta: Veil (rain accumulation) attenuation (1/m).
         streaks: ``(H, W)`` streak layer in [0, 1] (:func:`rain_streak_layer`); zeros give pure veil.
         airlight: RGB atmospheric light (default: dark-channel estimate from ``image``).
+        streak_colour: RGB radiance of a streak at full strength (default white: streaks lit by
+            daylight; e.g. orange under sodium street lamps).
     """
     j = _check_image(image).astype(np.float32)
     if airlight is None:
@@ -188,15 +201,16 @@ def render_rain(image: np.ndarray, distance: np.ndarray, alpha: float, beta: flo
     t = transmission(distance, beta)[..., None]
     s = (np.clip(streaks, 0, 1) * transmission(np.maximum(distance, _STREAK_MIN_DEPTH), alpha))[..., None]
     a = np.asarray(airlight, np.float32).reshape(1, 1, -1)
-    return _to_uint8(t * (j + 255.0 * _STREAK_GAIN * s) + (1.0 - t) * a)
+    radiance = 255.0 if streak_colour is None else np.asarray(streak_colour, np.float32).reshape(1, 1, -1)
+    return _to_uint8(t * (j + radiance * _STREAK_GAIN * s) + (1.0 - t) * a)
 
 
 def _flake_layer(height: int, width: int, count: int, radius: tuple, blur: float, wind: float,
-                 rng: np.random.Generator) -> np.ndarray:
+                 rng: np.random.Generator, opacity: float = 1.0) -> np.ndarray:
     canvas = np.zeros((height, width), np.float32)
     xs, ys = rng.integers(0, width, count), rng.integers(0, height, count)
     rs = rng.uniform(radius[0], radius[1], count)
-    op = rng.uniform(0.6, 1.0, count)
+    op = rng.uniform(0.6, 1.0, count) * opacity
     for x, y, r, o in zip(xs, ys, rs, op):
         cv2.circle(canvas, (int(x), int(y)), max(1, int(round(r))), float(o), -1, cv2.LINE_AA)
     canvas = cv2.filter2D(canvas, -1, _motion_kernel(max(3.0, 3.0 * radius[1]), wind))
@@ -208,7 +222,9 @@ def _flake_layer(height: int, width: int, count: int, radius: tuple, blur: float
 def render_snow(image: np.ndarray, distance: np.ndarray, rng: np.random.Generator,
                 flakes: Sequence[int] = SNOW_LEVELS['medium']['flakes'],
                 veil_beta: float = SNOW_LEVELS['medium']['veil_beta'],
-                colour: ArrayLike = (238, 240, 245)) -> np.ndarray:
+                colour: ArrayLike = (238, 240, 245),
+                layers: Sequence[Tuple[Tuple[float, float], float, float]] = SNOW_LAYERS,
+                opacity: float = 1.0, wind: Tuple[float, float] = (-35.0, 35.0)) -> np.ndarray:
     """Snowfall: three motion-blurred flake layers over a bright veil.
 
     Args:
@@ -219,20 +235,24 @@ def render_snow(image: np.ndarray, distance: np.ndarray, rng: np.random.Generato
             scaled with the image area. All zero with ``veil_beta=0`` returns the image unchanged.
         veil_beta: Attenuation of the snowfall veil (1/m).
         colour: RGB radiance of snow (flakes and veil).
+        layers: ``(radius range px at 256 rows, defocus blur px, nominal distance m)`` of the layers
+            ``flakes`` counts (default: dry snow, small opaque flakes; wet snow has larger, softer ones).
+        opacity: Scale of the flake opacity (drawn in 0.6..1; below 1: translucent wet flakes).
+        wind: Range of the wind angle (degrees from vertical) the flakes are blurred along.
     """
     j = _check_image(image)
     h, w = j.shape[:2]
     area, px = h * w / (512 * 256), h / 256
     veiled = koschmieder(j, transmission(distance, veil_beta), np.asarray(colour, np.float32) * 0.92)
     z = np.zeros((h, w), np.float32)
-    wind = rng.uniform(-35, 35)
-    # (radius px at 256 rows, defocus blur, nominal distance in m) for the far, mid and near layer
-    for count, (radius, blur, depth) in zip(flakes, (((0.5, 1.0), 0.0, 25.0), ((1.0, 2.0), 0.6, 8.0),
-                                                     ((2.2, 4.0), 1.5, 2.0))):
+    angle = rng.uniform(*wind)
+    if len(flakes) != len(layers):
+        raise ValueError(f'{len(flakes)} flake counts for {len(layers)} layers')
+    for count, (radius, blur, depth) in zip(flakes, layers):
         if count <= 0:
             continue
         layer = _flake_layer(h, w, int(round(count * area)), (radius[0] * px, radius[1] * px), blur * px,
-                             wind, rng)
+                             angle, rng, opacity)
         z = 1 - (1 - z) * (1 - layer * (distance > depth))
     z3 = z[..., None]
     return _to_uint8(veiled.astype(np.float32) * (1 - z3) + np.asarray(colour, np.float32) * z3)
