@@ -3,7 +3,7 @@
 1. generate the synthetic street scenes with rain / fog / snow / raindrop renderings;
 2. train the MoFME restorer (mmagic), a Fast-SCNN segmentor (mmseg) and an RTMDet-tiny detector (mmdet)
    on clean frames, each through ``tools/train.py`` with the configs in ``configs/synthetic/``;
-3. evaluate in one process (``mmmofme.apis.transfer_eval``: each model built once, each frame restored
+3. evaluate in one process (``mmmofme.evaluation.transfer_eval``: each model built once, each frame restored
    once through the chain's tiling): restoration PSNR / SSIM in → out, segmentation mIoU / mAcc and
    bbox mAP50 on weathered / restored / clean input, and the share of the drop recovered, for
    (a) the training renderer's weathers and clean frames, (b) held-out weather made differently (the
@@ -207,7 +207,7 @@ def evaluate_all(args, data_dir: Path, transfer_dir: Path, ckpts: Dict[str, Path
     """In-domain weathers + clean frames, held-out kinds, the chained-config cross-check, lens drops."""
     import torch
 
-    from mmmofme.apis.transfer_eval import build_models, evaluate_transfer
+    from mmmofme.evaluation.transfer_eval import build_models, evaluate_transfer
     work_dir = Path(args.work_dir).resolve()
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
     log(f'evaluation on {device}: building the restorer (chain tiling), segmentor and detector once')

@@ -1,7 +1,7 @@
 """The recovered-share arithmetic, the no-harm verdict and the summary, on hand numbers."""
 import pytest
 
-from mmmofme.apis.transfer_report import (
+from mmmofme.evaluation.transfer_report import (
     MIN_DROP,
     PSNR_CAP,
     markdown_report,

@@ -12,9 +12,9 @@ from mmengine.config import Config
 from mmengine.registry import MODELS
 from transfer_helpers import SIZE, VAL_FRAMES
 
-from mmmofme.apis.transfer_eval import build_models, evaluate_transfer
-from mmmofme.apis.transfer_report import PSNR_CAP
 from mmmofme.datasets.transfer.writer import write_transfer_set
+from mmmofme.evaluation.transfer_eval import build_models, evaluate_transfer
+from mmmofme.evaluation.transfer_report import PSNR_CAP
 
 ROOT = Path(__file__).resolve().parents[2]
 KINDS = ['clean', 'fog-dense', 'jpeg']

@@ -60,11 +60,11 @@ def demo_models(demo_dir: Path) -> dict:
 def main(argv=None) -> int:
     args = parse_args(argv)
     os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
-    from mmmofme.apis.checkpoint import CheckpointError
-    from mmmofme.apis.transfer_eval import build_models, evaluate_transfer, tree_kinds
-    from mmmofme.apis.transfer_report import markdown_report
     from mmmofme.datasets.layouts import DatasetLayoutError
     from mmmofme.datasets.transfer import SPLITS
+    from mmmofme.evaluation.transfer_eval import build_models, evaluate_transfer, tree_kinds
+    from mmmofme.evaluation.transfer_report import markdown_report
+    from mmmofme.utils.checkpoint import CheckpointError
 
     if args.threads:
         import torch

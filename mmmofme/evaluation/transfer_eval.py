@@ -2,10 +2,10 @@
 segmentation mIoU / mAcc and detection bbox mAP50 on weathered / restored / clean input.
 
 Every model is built once and every frame is handled in this process: each weathered frame is
-restored once (through :func:`mmmofme.apis.chain.restore_images`, the chain's one restoration path)
+restored once (through :func:`mmmofme.models.chain.restore_images`, the chain's one restoration path)
 and both perception models see the weathered and the restored frame; the clean frames are scored
 once. Metrics are the libraries' own: mmagic's ``psnr`` / ``ssim``, mmseg's ``IoUMetric``, mmdet's
-``CocoMetric``. Definitions (recovered share, no harm): :mod:`mmmofme.apis.transfer_report`.
+``CocoMetric``. Definitions (recovered share, no harm): :mod:`mmmofme.evaluation.transfer_report`.
 """
 import contextlib
 import io
@@ -13,7 +13,7 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -23,12 +23,12 @@ from mmengine.logging import MMLogger
 from mmengine.registry import DefaultScope
 from mmengine.utils import ProgressBar
 
-from mmmofme.apis.chain import parse_restore_cfg, restore_images  # the chain's one restoration path
-
+from ..apis import init_restorer
+from ..apis.restorer import restorer_and_tiling
 from ..datasets.layouts import CLEAN_TAG, DatasetLayoutError, cityscapes_clean_path
 from ..datasets.transfer import SPLITS, get_kind, split_of
-from .checkpoint import CheckpointError, install_checkpoint_loader, load_state_dict
-from .deweather import restorer_and_tiling
+from ..models.chain import restore_images  # the chain's one restoration path
+from ..utils.checkpoint import install_checkpoint_loader
 from .transfer_report import MIN_DROP, PSNR_CAP, markdown_report, no_harm, recovered_share, summarise
 
 __all__ = ['DEFAULT_CHAIN_CONFIG', 'TransferModels', 'build_models', 'tree_kinds', 'evaluate_transfer',
@@ -54,9 +54,10 @@ class TransferModels:
     @torch.no_grad()
     def restore(self, rgb: np.ndarray) -> np.ndarray:
         """Restore one RGB uint8 frame (the chain's restoration: tiled, clamped to [0, 1])."""
-        x = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None].float() / 255
+        device = next(self.restorer.parameters(), torch.empty(0)).device
+        x = torch.from_numpy(np.ascontiguousarray(rgb)).to(device).permute(2, 0, 1)[None].float() / 255
         y = restore_images(self.restorer, x, self.restore_cfg).clamp(0, 1)
-        return (y[0].permute(1, 2, 0) * 255).round().byte().numpy()
+        return (y[0].permute(1, 2, 0) * 255).round().byte().cpu().numpy()
 
     def segment(self, bgr: Sequence[np.ndarray]) -> List[np.ndarray]:
         """Label maps (H, W) of BGR frames, through the segmentor config's test pipeline."""
@@ -75,49 +76,47 @@ class TransferModels:
         return [{k: getattr(r.pred_instances, k).cpu() for k in keys} for r in results]
 
 
+def _path(ckpt) -> Optional[str]:
+    return None if ckpt is None else str(ckpt)
+
+
 def build_models(restorer_cfg: ConfigLike, restorer_ckpt: Optional[str], seg_cfg: ConfigLike,
                  seg_ckpt: Optional[str], det_cfg: ConfigLike, det_ckpt: Optional[str],
-                 chain_cfg: Optional[ConfigLike] = DEFAULT_CHAIN_CONFIG) -> TransferModels:
-    """Build the models on the CPU.
+                 chain_cfg: Optional[ConfigLike] = DEFAULT_CHAIN_CONFIG,
+                 device: str = 'cpu') -> TransferModels:
+    """Build the three models once.
 
     Args:
         restorer_cfg: A restorer config (``model.generator``) or chain config (``model.restorer``).
         restorer_ckpt: Its checkpoint (``None`` only for a restorer without parameters, e.g.
-            ``IdentityRestorer``).
+            ``IdentityRestorer``), read weights-only by :func:`mmmofme.apis.init_restorer`.
         seg_cfg: Segmentor config (mmseg); its ``test_pipeline`` prepares the frames.
         seg_ckpt: Segmentor checkpoint (``None``: random weights, for tests).
         det_cfg: Detector config (mmdet); its test dataloader pipeline prepares the frames.
         det_ckpt: Detector checkpoint (``None``: random weights, for tests).
         chain_cfg: Chain config whose ``model.restore_cfg`` tiles the restorer (the chain's tiling);
             ``None``: the restorer config's own test tiling.
+        device: Where the models run (``'cuda'`` when there is one).
     """
     from mmdet.apis import init_detector
     from mmengine.model.utils import revert_sync_batchnorm
-    from mmengine.registry import MODELS
     from mmseg.apis import init_model
 
     import mmmofme.mmdet  # noqa: F401  (register the project's modules in each library)
     import mmmofme.mmseg  # noqa: F401
-    import mmmofme.models  # noqa: F401
 
     install_checkpoint_loader()
-    generator_cfg, tiling = restorer_and_tiling(_config(restorer_cfg))
-    if chain_cfg is not None:
-        tiling = restorer_and_tiling(_config(chain_cfg))[1]
-    restorer = MODELS.build(generator_cfg)
-    if restorer_ckpt is not None:
-        try:  # an mmagic restorer checkpoint (generator.*) or the bare network's weights
-            restorer.load_state_dict(load_state_dict(str(restorer_ckpt), prefix='generator.'), strict=True)
-        except RuntimeError as err:
-            raise CheckpointError(f'{restorer_ckpt}: does not fit the restorer {type(restorer).__name__}: '
-                                  f'{" ".join(str(err).split())[:300]}') from None
-    elif any(True for _ in restorer.parameters()):
+    tiling = None if chain_cfg is None else restorer_and_tiling(_config(chain_cfg))[1]
+    restorer = init_restorer(_config(restorer_cfg), None if restorer_ckpt is None else str(restorer_ckpt),
+                             device=device, restore_cfg=tiling)
+    if restorer_ckpt is None and any(True for _ in restorer.parameters()):
         raise ValueError(f'the restorer {type(restorer).__name__} has weights but no checkpoint was given')
-    path = lambda ckpt: None if ckpt is None else str(ckpt)
-    segmentor = revert_sync_batchnorm(init_model(_config(seg_cfg), path(seg_ckpt), device='cpu'))
+    segmentor = init_model(_config(seg_cfg), _path(seg_ckpt), device=device)
+    if device == 'cpu':
+        segmentor = revert_sync_batchnorm(segmentor)
     # a palette given: init_detector does not build the config's test dataset (its data may be elsewhere)
-    detector = init_detector(_config(det_cfg), path(det_ckpt), palette='random', device='cpu')
-    return TransferModels(restorer.eval(), parse_restore_cfg(tiling), segmentor.eval(), detector.eval())
+    detector = init_detector(_config(det_cfg), _path(det_ckpt), palette='random', device=device)
+    return TransferModels(restorer.eval(), restorer.restore_cfg, segmentor.eval(), detector.eval())
 
 
 def tree_kinds(data_root: str) -> List[str]:
@@ -187,27 +186,33 @@ def _psnr_ssim(img: np.ndarray, clean: np.ndarray) -> tuple:
             float(ssim(img, clean, input_order='HWC')))
 
 
-def _frames(data_root: str, split: str, kinds: Sequence[str], num: Optional[int]):
-    """Per kind the weathered image paths by frame key, plus the ground truth per frame, through the
-    project's dataset classes (which check the tree and name any missing file)."""
+def _frames(data_root: str, split: str, kinds: Sequence[str], num: Optional[int], layout: str = 'cityscapes'):
+    """Per kind the ``(frame key, weathered image path)`` samples (several per frame where a tree holds
+    several variants, e.g. the synthetic default's rain settings), plus the ground truth per frame,
+    through the project's dataset classes (which check the tree and name any missing file)."""
     from mmmofme.mmdet.datasets import WeatherCityscapesDetDataset
     from mmmofme.mmseg.datasets import WeatherCityscapesSegDataset
 
-    common = dict(data_root=data_root, split=split, layout='cityscapes', test_mode=True, pipeline=[],
+    common = dict(data_root=data_root, split=split, layout=layout, test_mode=True, pipeline=[],
                   serialize_data=False)
+    weathered = [k for k in kinds if k != CLEAN_TAG]
     with _quiet():
-        seg = WeatherCityscapesSegDataset(weathers=list(kinds), **common)
+        seg = WeatherCityscapesSegDataset(weathers=weathered or [CLEAN_TAG], **common)
         det = WeatherCityscapesDetDataset(weathers=[CLEAN_TAG], **common)
     frames = sorted({info['frame'] for info in seg.data_list})[:num]
-    paths: Dict[str, Dict[str, str]] = {k: {} for k in kinds}
+    chosen = set(frames)
+    samples: Dict[str, List[tuple]] = {k: [] for k in kinds}
     seg_gt: Dict[str, str] = {}
-    for info in seg.data_list:
-        paths[info['weather']][info['frame']] = info['img_path']
+    for info in sorted(seg.data_list, key=lambda info: info['img_path']):
         seg_gt[info['frame']] = info['seg_map_path']
+        if info['frame'] in chosen and info['weather'] in samples and info['weather'] != CLEAN_TAG:
+            samples[info['weather']].append((info['frame'], info['img_path']))
+    if CLEAN_TAG in samples:
+        samples[CLEAN_TAG] = [(f, cityscapes_clean_path(data_root, split, f)) for f in frames]
     det_gt = {info['frame']: dict(instances=info['instances'], ori_shape=(info['height'], info['width']))
               for info in det.data_list}
     for kind in kinds:
-        missing = [f for f in frames if f not in paths[kind]]
+        missing = sorted(chosen - {frame for frame, _ in samples[kind]})
         if missing:
             raise DatasetLayoutError(f'{data_root}: kind {kind!r} lacks {len(missing)} of {len(frames)} '
                                      f'frames (e.g. {missing[0]})')
@@ -215,23 +220,33 @@ def _frames(data_root: str, split: str, kinds: Sequence[str], num: Optional[int]
     if unannotated:
         raise DatasetLayoutError(f'{data_root}: {len(unannotated)} frames have no COCO entry (e.g. '
                                  f'{unannotated[0]})')
-    return frames, paths, seg_gt, det_gt, seg.metainfo['classes'], det.metainfo['classes']
+    return frames, samples, seg_gt, det_gt, seg.metainfo['classes'], det.metainfo['classes']
+
+
+def _family(kind: str) -> Tuple[str, List[str]]:
+    """A registered kind's family and splits; the training renderer's own weathers are ``'training'``."""
+    try:
+        return get_kind(kind).family, list(split_of(kind))
+    except KeyError:
+        return 'training', []
 
 
 def evaluate_transfer(data_root: str, models: TransferModels, kinds: Optional[Sequence[str]] = None,
                       split: str = 'val', num: Optional[int] = None, out_dir: Optional[str] = None,
-                      logger: Optional[MMLogger] = None) -> dict:
-    """Score the restorer and the perception models on every kind of a transfer tree.
+                      logger: Optional[MMLogger] = None, layout: str = 'cityscapes') -> dict:
+    """Score the restorer and the perception models on every kind of a transfer tree (or the weathers
+    of another Cityscapes-layout tree, e.g. ``layout='synthetic'`` for the training renderer's own).
 
     Args:
         data_root: Transfer tree (``tools/dataset_converters/make_transfer_set.py``).
         models: :func:`build_models`.
         kinds: Kinds to score (default: every kind of the tree).
         split: Split folder of the tree.
-        num: Frames per kind (default all).
+        num: Frames per kind (default all); every variant of a chosen frame is scored.
         out_dir: Where to write ``transfer.md``, ``transfer.json`` and the PNGs (:func:`write_outputs`);
             ``None`` writes nothing.
         logger: Progress logger (default an ``MMLogger`` named ``transfer_eval``).
+        layout: Dataset layout of ``data_root`` (:func:`mmmofme.datasets.layouts.list_pairs`).
 
     Returns:
         ``{'settings', 'clean', 'kinds': {kind: {...}}, 'summary': {split: {family: {...}}},
@@ -242,8 +257,9 @@ def evaluate_transfer(data_root: str, models: TransferModels, kinds: Optional[Se
     start = time.time()
     logger = logger or MMLogger.get_instance('transfer_eval', log_level='INFO')
     kinds = list(kinds) if kinds is not None else tree_kinds(data_root)
-    families = {k: get_kind(k).family for k in kinds}
-    frames, paths, seg_gt_paths, det_gt, seg_classes, det_classes = _frames(data_root, split, kinds, num)
+    families = {k: _family(k) for k in kinds}
+    frames, samples, seg_gt_paths, det_gt, seg_classes, det_classes = _frames(data_root, split, kinds, num,
+                                                                               layout)
     logger.info(f'transfer evaluation: {len(kinds)} kinds x {len(frames)} frames of {data_root} ({split})')
 
     clean_scores = _Scores(seg_classes, det_classes)
@@ -258,13 +274,13 @@ def evaluate_transfer(data_root: str, models: TransferModels, kinds: Optional[Se
 
     results = {}
     examples = []
-    bar = ProgressBar(len(kinds) * len(frames))
+    bar = ProgressBar(sum(len(v) for v in samples.values()))
     for kind in kinds:
         scores = dict(weathered=_Scores(seg_classes, det_classes), restored=_Scores(seg_classes, det_classes))
         image_scores = []
-        for i, frame in enumerate(frames):
+        for i, (frame, path) in enumerate(samples[kind]):
             clean_bgr, clean_seg, clean_det = clean_pred[frame]
-            weathered = clean_bgr if kind == CLEAN_TAG else _read(paths[kind][frame])
+            weathered = clean_bgr if kind == CLEAN_TAG else _read(path)
             restored = np.ascontiguousarray(models.restore(weathered[..., ::-1])[..., ::-1])
             clean_rgb = clean_bgr[..., ::-1]
             image_scores.append(_psnr_ssim(weathered[..., ::-1], clean_rgb) + _psnr_ssim(restored[..., ::-1],
@@ -282,7 +298,8 @@ def evaluate_transfer(data_root: str, models: TransferModels, kinds: Optional[Se
         metrics = {mode: s.compute() for mode, s in scores.items()}
         metrics['clean'] = clean
         psnr_in, ssim_in, psnr_out, ssim_out = np.mean(np.asarray(image_scores), axis=0).tolist()
-        row = dict(family=families[kind], splits=list(split_of(kind)), frames=len(frames), psnr_in=psnr_in,
+        row = dict(family=families[kind][0], splits=families[kind][1], frames=len(samples[kind]),
+                   psnr_in=psnr_in,
                    psnr_out=psnr_out, ssim_in=ssim_in, ssim_out=ssim_out)
         for key in ('mIoU', 'mAcc', 'mAP50'):
             row[key] = {mode: metrics[mode][key] for mode in ('weathered', 'restored', 'clean')}
