@@ -55,7 +55,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument('--seg-iters', type=int, default=600)
     p.add_argument('--det-iters', type=int, default=500)
     p.add_argument('--num-png', type=int, default=2, help='side-by-side PNGs per weather')
-    p.add_argument('--num-transfer', type=int, default=12, help='val frames per held-out weather kind')
+    p.add_argument('--num-eval', type=int, default=12,
+                   help='val frames scored per training weather (every variant of each frame)')
+    p.add_argument('--num-transfer', type=int, default=8, help='val frames per held-out weather kind')
     p.add_argument('--transfer-dir', default=None,
                    help='where the held-out weather is written (default: beside --work-dir)')
     p.add_argument('--reuse', action='store_true',
@@ -217,13 +219,13 @@ def evaluate_all(args, data_dir: Path, transfer_dir: Path, ckpts: Dict[str, Path
                           chain_cfg=CONFIGS['seg_chain'], device=device)
     log('training weathers and clean frames (synthetic val set, every variant)')
     in_domain = evaluate_transfer(str(data_dir), models, kinds=WEATHERS + ['clean'], layout='synthetic',
-                                  out_dir=str(work_dir / 'in_domain'))
+                                  num=args.num_eval, out_dir=str(work_dir / 'in_domain'))
     log(f'held-out weather (transfer protocol, report split): {transfer_dir}')
     held_out = evaluate_transfer(str(transfer_dir), models, out_dir=str(work_dir / 'transfer'))
     log('chained config through the Runner (tools/test.py path), rain')
     chain = dict(weather='rain', runner=chain_miou(data_dir, ckpts, 'rain', work_dir),
                  in_process=in_domain['kinds']['rain']['mIoU']['restored'])
-    drops = drop_region_psnr(models, data_dir, args.num_val)
+    drops = drop_region_psnr(models, data_dir, args.num_eval)
     return dict(in_domain=in_domain, held_out=held_out, chain_check=chain, raindrop_inside_drops=drops)
 
 
