@@ -8,7 +8,7 @@ custom_imports = dict(imports=['mmmofme.mmdet'], allow_failed_imports=False)
 model = dict(_delete_=True, type='DeweatherDetector', detector={{_base_.model}},
              restorer=dict(type='MoFMEViT', router=dict(type='UncertaintyAwareRouter'), num_experts=16,
                            top_k=4, embed_dim=384, depth=2, img_size=256),  # FME experts by default
-             restore_cfg=dict(mode='slide', crop_size=(256, 256), stride=(256, 256)))
+             restore_cfg=dict(mode='slide', crop_size=(256, 256), stride=(192, 192)))
 
 # Rainy variants get their own image ids, so CocoMetric builds its ground truth from the samples.
 test_pipeline = [

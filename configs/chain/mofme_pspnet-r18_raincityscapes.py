@@ -8,7 +8,7 @@ custom_imports = dict(imports=['mmmofme.mmseg'], allow_failed_imports=False)
 model = dict(_delete_=True, type='DeweatherSegmentor', segmentor={{_base_.model}},
              restorer=dict(type='MoFMEViT', router=dict(type='UncertaintyAwareRouter'), num_experts=16,
                            top_k=4, embed_dim=384, depth=2, img_size=256),  # FME experts by default
-             restore_cfg=dict(mode='slide', crop_size=(256, 256), stride=(256, 256)))
+             restore_cfg=dict(mode='slide', crop_size=(256, 256), stride=(192, 192)))
 
 weathered_val = dict(type='WeatherCityscapesSegDataset', data_root='data/cityscapes', split='val',
                      layout='raincityscapes', weathers=['rain'], test_mode=True,

@@ -8,7 +8,8 @@ _base_ = ['../_base_/models/mofme_vit.py', '../_base_/models/mofme_vit_cpu.py',
           '../_base_/datasets/synthetic_restoration.py', '../_base_/default_runtime.py']
 
 crop = 128
-model = dict(generator={{_base_.mofme_cpu}}, test_cfg=dict(crop_size=crop, stride=None))
+# val / test: 128x128 tiles overlapping by 32 px, cross-faded (no seams)
+model = dict(generator={{_base_.mofme_cpu}}, test_cfg=dict(crop_size=crop, stride=96))
 
 # Identity pairs (clean -> clean) next to the four weathers: a deweathering stage in front of a driving
 # stack must leave clean frames and the clean parts of a frame (most of a raindrop image) untouched.
