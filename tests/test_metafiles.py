@@ -1,7 +1,7 @@
 """model-index.yml and the config families' metafile.yml files (OpenMMLab model-index format).
 
-Neither ``modelindex`` nor ``mim`` is part of the environment, so the files are read with ``yaml``
-following that format: ``Import:`` lists metafiles, each with ``Collections:`` and ``Models:``.
+The files are read twice: with ``yaml`` following the format (``Import:`` lists metafiles, each with
+``Collections:`` and ``Models:``), and with ``modelindex``, the reader ``mim search`` uses.
 """
 from pathlib import Path
 
@@ -90,3 +90,11 @@ def test_model_stats_counts_a_config_like_the_metafiles():
     assert row['params'] == row['restorer_params'] == sum(
         p.numel() for p in build_model(config, 'cpu').parameters())
     assert row['crop'] == 32 and row['gmac'] > 0
+
+
+def test_the_model_index_reader_of_mim_lists_every_config():
+    from modelindex.load_model_index import load
+    index = load(str(ROOT / 'model-index.yml'))
+    listed = {Path(model.config).as_posix() for model in index.models}
+    assert listed == {m['Config'] for m in MODELS_INDEX}
+    assert all((ROOT / config).is_file() for config in listed)
