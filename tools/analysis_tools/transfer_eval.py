@@ -35,6 +35,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help='chain config whose model.restore_cfg tiles the restorer ("none": the restorer '
                         'config\'s own tiling)')
     p.add_argument('--kinds', nargs='+', metavar='KIND', help='kinds to score (default: all in the tree)')
+    p.add_argument('--protocol-split', choices=['selection', 'report'],
+                   help='score the kinds of this protocol split (instead of --kinds)')
+    p.add_argument('--layout', default='cityscapes',
+                   help='layout of --data: cityscapes (a transfer tree) or synthetic (the training '
+                        'renderer\'s own weathers, with --kinds rain fog snow raindrop clean)')
     p.add_argument('--num', type=int, help='frames per kind (default: all)')
     p.add_argument('--split', default='val')
     p.add_argument('--threads', type=int, help='torch CPU threads (default: torch\'s, one per core; 1 is '
@@ -79,10 +84,16 @@ def main(argv=None) -> int:
             for path in models[name]:
                 if not Path(path).is_file():
                     raise FileNotFoundError(f'{path}: {name} file does not exist')
-        kinds = args.kinds or tree_kinds(args.data)  # a bad tree fails before the models are built
+        if args.protocol_split:
+            kinds = [k for k in SPLITS[args.protocol_split] if k in tree_kinds(args.data)]
+        elif args.kinds:
+            kinds = args.kinds
+        else:  # a bad tree fails before the models are built
+            kinds = tree_kinds(args.data)
         chain = None if args.chain_config == 'none' else args.chain_config
         built = build_models(*models['restorer'], *models['segmentor'], *models['detector'], chain_cfg=chain)
-        results = evaluate_transfer(args.data, built, kinds, args.split, args.num, args.out_dir)
+        results = evaluate_transfer(args.data, built, kinds, args.split, args.num, args.out_dir,
+                                    layout=args.layout)
     except (DatasetLayoutError, FileNotFoundError, CheckpointError, KeyError, OSError, ValueError) as err:
         print(f'error: {err.args[0] if isinstance(err, KeyError) else err}', file=sys.stderr)
         return 2
