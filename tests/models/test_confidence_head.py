@@ -77,3 +77,24 @@ def test_unknown_confidence_loss_key_is_a_clear_error():
     from mmmofme.mmagic import MoFMERestorer
     with pytest.raises(ValueError, match='confidence_loss: unknown keys'):
         MoFMERestorer(generator=dict(type='MoFMEViT', **TINY), confidence_loss=dict(wieght=1.0))
+
+
+def test_confidence_range_rescales_at_eval_only():
+    torch.manual_seed(0)
+    model = MoFMEViT(**dict(TINY, confidence_range=(0.4, 0.8)))
+    with torch.no_grad():
+        model.tail.body[-1].weight.normal_()
+        model.confidence.conv2.weight.zero_()
+        model.confidence.conv2.bias.fill_(0.0)  # learned confidence 0.5 -> (0.5 - 0.4) / 0.4 = 0.25 at eval
+    x = torch.rand(1, 3, 32, 32)
+    full = MoFMEViT(**dict(TINY, confidence_head=False))
+    full.load_state_dict({k: v for k, v in model.state_dict().items() if not k.startswith('confidence.')})
+    with torch.no_grad():
+        restored = full.eval()(x)
+        torch.testing.assert_close(model.eval()(x), x + 0.25 * (restored - x))
+
+
+@pytest.mark.parametrize('bad', [(0.5, 0.5), (-0.1, 0.5), (0.2, 1.2)])
+def test_bad_confidence_range_is_a_clear_error(bad):
+    with pytest.raises(ValueError, match='confidence_range'):
+        MoFMEViT(**dict(TINY, confidence_range=bad))

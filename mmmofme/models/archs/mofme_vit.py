@@ -108,6 +108,9 @@ class MoFMEViT(BaseModule):
         confidence_head: Blend the output with the input by a learned per-pixel confidence
             (:class:`ConfidenceHead`; its logits of the last call in ``last_confidence_logits``, which
             ``MoFMERestorer`` supervises with where input and target differ).
+        confidence_range: ``(low, high)``: at eval the confidence is re-scaled so that ``low`` and
+            below give the input exactly and ``high`` and above the full restoration (linear between);
+            ``(0, 1)`` keeps it as learned. Training always uses the learned confidence.
         image_residual: Add the tail's output to the input image instead of ending in a sigmoid (the
             released code's residual option, which its scripts disable). The tail starts at zero, so
             the model starts as the identity: useful for short trainings (the CPU demo); callers clamp.
@@ -138,6 +141,7 @@ class MoFMEViT(BaseModule):
                  head_channels: int = 128,
                  image_residual: bool = False,
                  confidence_head: bool = False,
+                 confidence_range: Tuple[float, float] = (0.0, 1.0),
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         img_h, img_w = _pair(img_size)
@@ -176,6 +180,11 @@ class MoFMEViT(BaseModule):
         # Beyond the paper: a per-pixel confidence blending the restoration with the input, so what the
         # restorer should leave alone (clean frames, clean parts of a frame) passes through unchanged.
         self.confidence = ConfidenceHead(head_channels) if confidence_head else None
+        low, high = confidence_range
+        if not 0.0 <= low < high <= 1.0:
+            raise ValueError(f'confidence_range must be (low, high) with 0 <= low < high <= 1, got '
+                             f'{confidence_range}')
+        self.confidence_range = (float(low), float(high))
         self.last_confidence_logits: Optional[Tensor] = None
 
     @classmethod
@@ -231,7 +240,11 @@ class MoFMEViT(BaseModule):
             out = out + x
         if self.confidence is not None:
             logits = self.confidence(head_feats)
-            out = blend_with_input(x, out, torch.sigmoid(logits))
+            confidence = torch.sigmoid(logits)
+            if not self.training:
+                low, high = self.confidence_range
+                confidence = ((confidence - low) / (high - low)).clamp(0, 1)
+            out = blend_with_input(x, out, confidence)
             self.last_confidence_logits = logits[:, :, :h, :w]
         return out[:, :, :h, :w], aux
 
