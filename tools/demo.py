@@ -33,7 +33,7 @@ MIOU_SLACK = 1.0  # mIoU points: "no harm" = restored mIoU >= weathered - 1
 MIN_RECOVERY = 0.6  # mean share of the mIoU drop recovered over the training weathers
 CHAIN_AGREEMENT = 1.0  # mIoU points between the Runner's chained config and the in-process evaluation
 CONFIGS = dict(
-    restorer=ROOT / 'configs/synthetic/mofme-dr_synthetic.py',
+    restorer=ROOT / 'configs/synthetic/mofme_synthetic.py',
     segmentor=ROOT / 'configs/synthetic/fastscnn_synthetic.py',
     detector=ROOT / 'configs/synthetic/rtmdet-tiny_synthetic.py',
     seg_chain=ROOT / 'configs/synthetic/mofme-fastscnn_synthetic.py',

@@ -8,8 +8,10 @@ _base_ = ['../_base_/models/mofme_vit.py', '../_base_/models/mofme_vit_cpu.py',
           '../_base_/datasets/synthetic_restoration.py', '../_base_/default_runtime.py']
 
 crop = 128
-# val / test: 128x128 tiles overlapping by 32 px, cross-faded (no seams)
-model = dict(generator={{_base_.mofme_cpu}}, test_cfg=dict(crop_size=crop, stride=96))
+# val / test: 128x128 tiles overlapping by 32 px, cross-faded (no seams). The confidence learns where the
+# weathered input differs from the clean target by more than 4 grey levels.
+model = dict(generator={{_base_.mofme_cpu}}, test_cfg=dict(crop_size=crop, stride=96),
+             confidence_loss=dict(weight=0.1, threshold=4 / 255))
 
 # Identity pairs (clean -> clean) next to the four weathers: a deweathering stage in front of a driving
 # stack must leave clean frames and the clean parts of a frame (most of a raindrop image) untouched.

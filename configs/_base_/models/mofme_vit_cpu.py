@@ -1,7 +1,10 @@
 # The CPU-demo MoFME network (used by configs/synthetic/): D=128, 2 layers, 16 FME experts, top-4,
 # uncertainty-aware router, 128x128 crops, starting as the identity (image residual) so a short
-# training already improves on its input. ~2.3M parameters.
+# training already improves on its input, and blending its output with the input by a learned per-pixel
+# confidence (at eval, 0.7 and below keep the input exactly, 0.95 and above take the restoration), so
+# clean frames and the clean parts of a frame pass through. ~2.35M parameters.
 mofme_cpu = dict(type='MoFMEViT', experts=dict(type='FeatureModulationExperts'),
                  router=dict(type='UncertaintyAwareRouter', mc_samples=5, mc_dropout=0.1), num_experts=16,
                  top_k=4, embed_dim=128, depth=2, patch_size=8, img_size=128, stem_channels=16,
-                 head_channels=32, image_residual=True)
+                 head_channels=32, image_residual=True, confidence_head=True,
+                 confidence_range=(0.7, 0.95))
