@@ -165,9 +165,13 @@ def generate_transfer_set(args: argparse.Namespace, data_dir: Path) -> Path:
     return out
 
 
-def chain_miou(data_dir: Path, ckpts: Dict[str, Path], weather: str, work_dir: Path) -> float:
-    """mIoU of the chained segmentation config through mmengine's Runner (the ``tools/test.py`` path)."""
+def chain_miou(data_dir: Path, ckpts: Dict[str, Path], weather: str, num_frames: int,
+               work_dir: Path) -> float:
+    """mIoU of the chained segmentation config through mmengine's Runner (the ``tools/test.py`` path), on
+    the first ``num_frames`` val frames (every variant), the frames the in-process evaluation scores."""
+    from mmengine.registry import DefaultScope
     from mmengine.runner import Runner
+    from mmseg.registry import DATASETS
 
     from mmmofme.utils.checkpoint import install_checkpoint_loader
     install_checkpoint_loader()
@@ -176,7 +180,12 @@ def chain_miou(data_dir: Path, ckpts: Dict[str, Path], weather: str, work_dir: P
               str(ckpts['segmentor']), '--out', str(merged), '--config', str(CONFIGS['seg_chain'])],
              'merging the chain checkpoint')
     cfg = demo_config('seg_chain', data_dir)
-    cfg.test_dataloader.dataset.weathers = [weather]
+    dataset = cfg.test_dataloader.dataset
+    dataset.weathers = [weather]
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        infos = DATASETS.build(dict(dataset, pipeline=[], serialize_data=False)).data_list
+    frames = set(sorted({info['frame'] for info in infos})[:num_frames])
+    dataset.indices = [i for i, info in enumerate(infos) if info['frame'] in frames]
     cfg.test_dataloader.num_workers = 0
     cfg.test_dataloader.persistent_workers = False
     cfg.update(load_from=str(merged), work_dir=str(work_dir / 'eval' / 'chain'), log_level='WARNING',
@@ -223,7 +232,7 @@ def evaluate_all(args, data_dir: Path, transfer_dir: Path, ckpts: Dict[str, Path
     log(f'held-out weather (transfer protocol, report split): {transfer_dir}')
     held_out = evaluate_transfer(str(transfer_dir), models, out_dir=str(work_dir / 'transfer'))
     log('chained config through the Runner (tools/test.py path), rain')
-    chain = dict(weather='rain', runner=chain_miou(data_dir, ckpts, 'rain', work_dir),
+    chain = dict(weather='rain', runner=chain_miou(data_dir, ckpts, 'rain', args.num_eval, work_dir),
                  in_process=in_domain['kinds']['rain']['mIoU']['restored'])
     drops = drop_region_psnr(models, data_dir, args.num_eval)
     return dict(in_domain=in_domain, held_out=held_out, chain_check=chain, raindrop_inside_drops=drops)
