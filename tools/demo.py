@@ -259,8 +259,21 @@ def table(rows: Dict[str, dict], kinds: List[str]) -> str:
 
 
 def mean_recovery(rows: Dict[str, dict], kinds: List[str]) -> Optional[float]:
+    """Mean of the per-kind recovered shares that exist (a kind whose weather costs < 0.5 mIoU has none)."""
     shares = [rows[k]['recovered']['mIoU'] for k in kinds if rows[k]['recovered']['mIoU'] is not None]
     return sum(shares) / len(shares) if shares else None
+
+
+def recovery_of_mean(rows: Dict[str, dict], kinds: List[str]) -> Optional[float]:
+    """Share of the mean mIoU drop recovered: (mean restored - mean weathered) / (clean - mean weathered).
+
+    Weathers weigh by how much they cost (a weather that costs 4 points weighs less than one that costs
+    20), as the demo's earlier "restored mIoU vs weathered mIoU, mean over weathers" check did.
+    """
+    mean = {m: sum(rows[k]['mIoU'][m] for k in kinds) / len(kinds)
+            for m in ('weathered', 'restored', 'clean')}
+    drop = mean['clean'] - mean['weathered']
+    return (mean['restored'] - mean['weathered']) / drop if drop >= 0.5 else None
 
 
 def verdicts(results: dict) -> List[tuple]:
@@ -277,9 +290,10 @@ def verdicts(results: dict) -> List[tuple]:
         checks.append((f'no harm on {w}: PSNR {r["psnr_out"]:.2f} >= {r["psnr_in"]:.2f} - {PSNR_SLACK} dB, '
                        f'mIoU {r["mIoU"]["restored"]:.2f} >= {r["mIoU"]["weathered"]:.2f} - {MIOU_SLACK}',
                        psnr_ok and miou_ok))
-    recovery = mean_recovery(rows, WEATHERS)
-    checks.append((f'mean share of the mIoU drop recovered over {", ".join(WEATHERS)} >= {MIN_RECOVERY:.0%} '
-                   f'({"n/a" if recovery is None else f"{recovery:.0%}"})',
+    recovery, per_weather = recovery_of_mean(rows, WEATHERS), mean_recovery(rows, WEATHERS)
+    checks.append((f'share of the mean mIoU drop over {", ".join(WEATHERS)} recovered >= {MIN_RECOVERY:.0%} '
+                   f'({"n/a" if recovery is None else f"{recovery:.0%}"}; mean of the per-weather shares '
+                   f'{"n/a" if per_weather is None else f"{per_weather:.0%}"})',
                    recovery is not None and recovery >= MIN_RECOVERY))
     map50 = results['in_domain']['clean']['mAP50']
     checks.append((f'clean bbox mAP50 >= 0.5 on the synthetic val set ({map50:.3f})', map50 >= 0.5))
