@@ -260,8 +260,8 @@ def table(rows: Dict[str, dict], kinds: List[str]) -> str:
 
 def mean_recovery(rows: Dict[str, dict], kinds: List[str]) -> Optional[float]:
     """Mean of the per-kind recovered shares that exist (a kind whose weather costs < 0.5 mIoU has none)."""
-    shares = [rows[k]['recovered']['mIoU'] for k in kinds if rows[k]['recovered']['mIoU'] is not None]
-    return sum(shares) / len(shares) if shares else None
+    from mmmofme.evaluation.transfer_report import mean_share
+    return mean_share(rows[k]['recovered']['mIoU'] for k in kinds)
 
 
 def recovery_of_mean(rows: Dict[str, dict], kinds: List[str]) -> Optional[float]:
@@ -270,10 +270,9 @@ def recovery_of_mean(rows: Dict[str, dict], kinds: List[str]) -> Optional[float]
     Weathers weigh by how much they cost (a weather that costs 4 points weighs less than one that costs
     20), as the demo's earlier "restored mIoU vs weathered mIoU, mean over weathers" check did.
     """
-    mean = {m: sum(rows[k]['mIoU'][m] for k in kinds) / len(kinds)
-            for m in ('weathered', 'restored', 'clean')}
-    drop = mean['clean'] - mean['weathered']
-    return (mean['restored'] - mean['weathered']) / drop if drop >= 0.5 else None
+    from mmmofme.evaluation.transfer_report import MIN_DROP, recovered_share
+    mean = [sum(rows[k]['mIoU'][m] for k in kinds) / len(kinds) for m in ('weathered', 'restored', 'clean')]
+    return recovered_share(*mean, MIN_DROP['mIoU'])
 
 
 def verdicts(results: dict) -> List[tuple]:

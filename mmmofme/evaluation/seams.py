@@ -6,21 +6,14 @@ divided by the same mean over every other pair of neighbouring rows (columns): 1
 smooth as anywhere else; 2.0 means the error jumps twice as much at borders. Using the error rather than
 the output keeps the scene's own edges out of the number.
 """
-from typing import List, Optional, Tuple, Union
+from typing import List, Optional
 
 import torch
 from torch import Tensor
 
-from ..apis.inference import tile_starts
+from ..apis.inference import IntPair, _pair, tile_starts
 
 __all__ = ['tile_borders', 'seam_visibility']
-
-IntPair = Union[int, Tuple[int, int]]
-
-
-def _pair(v: IntPair) -> Tuple[int, int]:
-    return (v, v) if isinstance(v, int) else (int(v[0]), int(v[1]))
-
 
 def tile_borders(length: int, tile: int, stride: int) -> List[int]:
     """Indices ``b`` where a tile starts or ends inside ``(0, length)`` (the step lies between b−1 and b)."""
