@@ -62,7 +62,9 @@ setup(
         'mmagic': ['mmagic>=1.2,<2.0', 'diffusers>=0.23,<0.25', 'transformers>=4.30,<4.37'],
         'mmseg': ['mmsegmentation>=1.2,<2.0'],
         'mmdet': ['mmdet>=3.2,<4.0'],
-        'tests': ['pytest', 'ruff'],
+        'mmpretrain': ['mmpretrain>=1.2,<2.0'],
+        'deploy': ['onnx>=1.16', 'onnxscript>=0.5', 'onnxruntime>=1.18'],
+        'tests': ['pytest', 'hypothesis', 'ruff'],
     },
     zip_safe=False,
 )
