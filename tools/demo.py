@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parents[1]
 WEATHERS = ['rain', 'fog', 'snow', 'raindrop']  # the training renderer's weathers
@@ -58,6 +58,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument('--num-eval', type=int, default=12,
                    help='val frames scored per training weather (every variant of each frame)')
     p.add_argument('--num-transfer', type=int, default=8, help='val frames per held-out weather kind')
+    p.add_argument('--num-calib', type=int, default=3,
+                   help='calibration frames (the synthetic test split, neither trained on nor reported) '
+                        'per kind that choose the restorer\'s confidence range')
     p.add_argument('--transfer-dir', default=None,
                    help='where the held-out weather is written (default: beside --work-dir)')
     p.add_argument('--reuse', action='store_true',
@@ -89,16 +92,18 @@ def run_tool(args: List[str], stage: str) -> None:
 def generate_data(args: argparse.Namespace) -> Path:
     data_dir = Path(args.data_dir).resolve()
     stamp = data_dir / 'demo_settings.json'
-    settings = dict(num_train=args.num_train, num_val=args.num_val, size=args.size, seed=args.seed)
+    settings = dict(num_train=args.num_train, num_val=args.num_val, num_test=args.num_calib, size=args.size,
+                    seed=args.seed)
     if args.reuse and stamp.is_file() and json.loads(stamp.read_text()) == settings:
         log(f'reusing the synthetic data in {data_dir}')
         return data_dir
     if data_dir.exists():
         shutil.rmtree(data_dir)
-    log(f'generating {args.num_train} + {args.num_val} synthetic frames ({args.size}) in {data_dir}')
+    log(f'generating {args.num_train} + {args.num_val} + {args.num_calib} (train + val + calibration) '
+        f'synthetic frames ({args.size}) in {data_dir}')
     run_tool(['tools/dataset_converters/make_synthetic_cityscapes.py', '--out', str(data_dir),
-              '--num-train', str(args.num_train), '--num-val', str(args.num_val), '--size', args.size,
-              '--seed', str(args.seed)], 'data generation')
+              '--num-train', str(args.num_train), '--num-val', str(args.num_val), '--num-test',
+              str(args.num_calib), '--size', args.size, '--seed', str(args.seed)], 'data generation')
     stamp.write_text(json.dumps(settings))
     return data_dir
 
@@ -106,10 +111,16 @@ def generate_data(args: argparse.Namespace) -> Path:
 # ---------------------------------------------------------------------------------------------------
 # 2. training
 # ---------------------------------------------------------------------------------------------------
-def demo_config(name: str, data_dir: Path, iters: Optional[int] = None):
-    """The config with the demo's data root (and iteration budget, schedule rescaled to it)."""
+def demo_config(name: str, data_dir: Path, iters: Optional[int] = None,
+                confidence_range: Optional[Tuple[float, float]] = None):
+    """The config with the demo's data root (and iteration budget, schedule rescaled to it; and the
+    restorer's calibrated confidence range)."""
     from mmengine.config import Config
+
+    from mmmofme.evaluation.confidence_calibration import set_confidence_range
     cfg = Config.fromfile(str(CONFIGS[name]))
+    if confidence_range is not None:
+        set_confidence_range(cfg, confidence_range)
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         cfg[loader].dataset.data_root = str(data_dir)
     if iters is not None:
@@ -146,27 +157,70 @@ def train(name: str, args: argparse.Namespace, data_dir: Path, iters: int) -> Pa
 # ---------------------------------------------------------------------------------------------------
 # 3. evaluation
 # ---------------------------------------------------------------------------------------------------
+def render_kinds(args: argparse.Namespace, data_dir: Path, out: Path, kinds: List[str], split: str,
+                 num: int, what: str) -> Path:
+    """Render transfer-protocol kinds on ``num`` frames of a split of the synthetic tree into ``out``."""
+    stamp = out / 'demo_settings.json'
+    settings = dict(src=str(data_dir), kinds=kinds, split=split, num=num, seed=args.seed)
+    if args.reuse and stamp.is_file() and json.loads(stamp.read_text()) == settings:
+        log(f'reusing the {what} in {out}')
+        return out
+    log(f'rendering {len(kinds)} {what} kinds on {num} {split} frames in {out}')
+    run_tool(['tools/dataset_converters/make_transfer_set.py', '--src', str(data_dir), '--out', str(out),
+              '--split', split, '--num', str(num), '--seed', str(args.seed), '--kinds', *kinds],
+             f'{what} rendering')
+    stamp.write_text(json.dumps(settings))
+    return out
+
+
 def generate_transfer_set(args: argparse.Namespace, data_dir: Path) -> Path:
     """Held-out weather (the transfer protocol's report split) rendered on the synthetic val frames."""
     from mmmofme.datasets.transfer import kinds_in_split
     out = Path(args.work_dir).resolve().parent / 'demo_transfer' if args.transfer_dir is None \
         else Path(args.transfer_dir).resolve()
     kinds = [k for k in kinds_in_split('report') if k != 'clean']
-    stamp = out / 'demo_settings.json'
-    settings = dict(src=str(data_dir), kinds=kinds, num=args.num_transfer, seed=args.seed)
-    if args.reuse and stamp.is_file() and json.loads(stamp.read_text()) == settings:
-        log(f'reusing the held-out weather in {out}')
-        return out
-    log(f'rendering {len(kinds)} held-out weather kinds on {args.num_transfer} val frames in {out}')
-    run_tool(['tools/dataset_converters/make_transfer_set.py', '--src', str(data_dir), '--out', str(out),
-              '--num', str(args.num_transfer), '--seed', str(args.seed), '--kinds', *kinds],
-             'held-out weather rendering')
-    stamp.write_text(json.dumps(settings))
-    return out
+    return render_kinds(args, data_dir, out, kinds, 'val', args.num_transfer, 'held-out weather')
+
+
+def generate_calibration_set(args: argparse.Namespace, data_dir: Path) -> Path:
+    """The selection split's kinds (near-clean and selection weather) on the calibration frames."""
+    from mmmofme.datasets.transfer import kinds_in_split
+    out = Path(args.work_dir).resolve().parent / 'demo_calibration'
+    kinds = [k for k in kinds_in_split('selection') if k != 'clean']
+    return render_kinds(args, data_dir, out, kinds, 'test', args.num_calib, 'calibration')
+
+
+def calibrate(args: argparse.Namespace, data_dir: Path, calib_dir: Path, ckpt: Path) -> dict:
+    """Choose the restorer's confidence range on the calibration frames
+    (``mmmofme.evaluation.confidence_calibration``; no harm there = the demo's own PSNR slack)."""
+    import torch
+    from mmengine.config import Config
+
+    from mmmofme.apis import init_restorer
+    from mmmofme.apis.restorer import restorer_and_tiling
+    from mmmofme.datasets.transfer import kinds_in_split, kinds_of
+    from mmmofme.evaluation.confidence_calibration import calibrate_confidence_range, markdown_table
+    from mmmofme.utils.checkpoint import install_checkpoint_loader
+    log(f'choosing the restorer\'s confidence range on {args.num_calib} calibration frames per kind '
+        f'(synthetic test split; selection-split kinds and the training weathers)')
+    install_checkpoint_loader()
+    tiling = restorer_and_tiling(Config.fromfile(str(CONFIGS['seg_chain'])))[1]
+    device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    restorer = init_restorer(demo_config('restorer', data_dir), str(ckpt), device=device, restore_cfg=tiling)
+    sources = [('cityscapes', str(calib_dir), 'test', list(kinds_in_split('selection'))),
+               ('synthetic', str(data_dir), 'test', WEATHERS)]
+    result = calibrate_confidence_range(restorer, restorer.restore_cfg, sources,
+                                        [k.name for k in kinds_of('near-clean')], num=args.num_calib,
+                                        near_clean_tolerance=PSNR_SLACK, weather_tolerance=PSNR_SLACK)
+    out = Path(args.work_dir).resolve() / 'calibration'
+    out.mkdir(parents=True, exist_ok=True)
+    (out / 'confidence_calibration.json').write_text(json.dumps(result, indent=2))
+    (out / 'confidence_calibration.md').write_text(markdown_table(result) + '\n')
+    return result
 
 
 def chain_miou(data_dir: Path, ckpts: Dict[str, Path], weather: str, num_frames: int,
-               work_dir: Path) -> float:
+               work_dir: Path, confidence_range: Tuple[float, float]) -> float:
     """mIoU of the chained segmentation config through mmengine's Runner (the ``tools/test.py`` path), on
     the first ``num_frames`` val frames (every variant), the frames the in-process evaluation scores."""
     from mmengine.registry import DefaultScope
@@ -179,7 +233,7 @@ def chain_miou(data_dir: Path, ckpts: Dict[str, Path], weather: str, num_frames:
     run_tool(['tools/merge_checkpoints.py', '--restorer', str(ckpts['restorer']), '--segmentor',
               str(ckpts['segmentor']), '--out', str(merged), '--config', str(CONFIGS['seg_chain'])],
              'merging the chain checkpoint')
-    cfg = demo_config('seg_chain', data_dir)
+    cfg = demo_config('seg_chain', data_dir, confidence_range=confidence_range)
     dataset = cfg.test_dataloader.dataset
     dataset.weathers = [weather]
     with DefaultScope.overwrite_default_scope('mmseg'):
@@ -214,7 +268,8 @@ def drop_region_psnr(models, data_dir: Path, num: int) -> Dict[str, float]:
             for mode, total in sums.items()}
 
 
-def evaluate_all(args, data_dir: Path, transfer_dir: Path, ckpts: Dict[str, Path]) -> dict:
+def evaluate_all(args, data_dir: Path, transfer_dir: Path, ckpts: Dict[str, Path],
+                 confidence_range: Tuple[float, float]) -> dict:
     """In-domain weathers + clean frames, held-out kinds, the chained-config cross-check, lens drops."""
     import torch
 
@@ -222,7 +277,8 @@ def evaluate_all(args, data_dir: Path, transfer_dir: Path, ckpts: Dict[str, Path
     work_dir = Path(args.work_dir).resolve()
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
     log(f'evaluation on {device}: building the restorer (chain tiling), segmentor and detector once')
-    models = build_models(demo_config('restorer', data_dir), ckpts['restorer'],
+    models = build_models(demo_config('restorer', data_dir, confidence_range=confidence_range),
+                          ckpts['restorer'],
                           demo_config('segmentor', data_dir), ckpts['segmentor'],
                           demo_config('detector', data_dir), ckpts['detector'],
                           chain_cfg=CONFIGS['seg_chain'], device=device)
@@ -232,7 +288,8 @@ def evaluate_all(args, data_dir: Path, transfer_dir: Path, ckpts: Dict[str, Path
     log(f'held-out weather (transfer protocol, report split): {transfer_dir}')
     held_out = evaluate_transfer(str(transfer_dir), models, out_dir=str(work_dir / 'transfer'))
     log('chained config through the Runner (tools/test.py path), rain')
-    chain = dict(weather='rain', runner=chain_miou(data_dir, ckpts, 'rain', args.num_eval, work_dir),
+    chain = dict(weather='rain', runner=chain_miou(data_dir, ckpts, 'rain', args.num_eval, work_dir,
+                                                   confidence_range),
                  in_process=in_domain['kinds']['rain']['mIoU']['restored'])
     drops = drop_region_psnr(models, data_dir, args.num_eval)
     return dict(in_domain=in_domain, held_out=held_out, chain_check=chain, raindrop_inside_drops=drops)
@@ -314,12 +371,14 @@ def drop_sentence(drops: Dict[str, float]) -> str:
     return text
 
 
-def write_pngs(args, data_dir: Path, ckpts: Dict[str, Path]) -> List[Path]:
+def write_pngs(args, data_dir: Path, ckpts: Dict[str, Path],
+               confidence_range: Tuple[float, float]) -> List[Path]:
     """weathered | restored | clean, each with the segmentation overlay (top) and boxes (bottom)."""
     from mmmofme.visualization.side_by_side import render_side_by_side
     return render_side_by_side(
         data_dir=data_dir, out_dir=Path(args.work_dir).resolve() / 'png', weathers=WEATHERS,
-        num_per_weather=args.num_png, restorer_cfg=demo_config('restorer', data_dir),
+        num_per_weather=args.num_png,
+        restorer_cfg=demo_config('restorer', data_dir, confidence_range=confidence_range),
         restorer_ckpt=ckpts['restorer'], seg_cfg=demo_config('segmentor', data_dir),
         seg_ckpt=ckpts['segmentor'], det_cfg=demo_config('detector', data_dir), det_ckpt=ckpts['detector'])
 
@@ -329,17 +388,29 @@ def main(argv: Optional[List[str]] = None) -> int:
     os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
     data_dir = generate_data(args)
     transfer_dir = generate_transfer_set(args, data_dir)
+    calib_dir = generate_calibration_set(args, data_dir)
     ckpts = dict(restorer=train('restorer', args, data_dir, args.restorer_iters),
                  segmentor=train('segmentor', args, data_dir, args.seg_iters),
                  detector=train('detector', args, data_dir, args.det_iters))
-    results = evaluate_all(args, data_dir, transfer_dir, ckpts)
+    calibration = calibrate(args, data_dir, calib_dir, ckpts['restorer'])
+    confidence_range = tuple(calibration['range'])
+    results = evaluate_all(args, data_dir, transfer_dir, ckpts, confidence_range)
+    results['calibration'] = {k: calibration[k] for k in ('range', 'feasible', 'mean_weather_gain',
+                                                          'worst_near_clean_gain', 'frames')}
     work_dir = Path(args.work_dir).resolve()
     (work_dir / 'results.json').write_text(json.dumps(results, indent=2))
     log('writing side-by-side PNGs')
-    pngs = write_pngs(args, data_dir, ckpts)
+    pngs = write_pngs(args, data_dir, ckpts, confidence_range)
 
     print('\nMoFME deweathering -> perception (numbers from this run; PSNR in dB, mIoU / mAcc in %, '
           'bbox mAP50 in [0, 1], recov = share of the mIoU drop recovered)')
+    low, high = confidence_range
+    unmet = '' if calibration['feasible'] else ' (no candidate met the rule: the least harmful one)'
+    print(f'\nConfidence range ({low:.2f}, {high:.2f}), chosen on {calibration["frames"]} calibration frames '
+          f'(synthetic test split, selection-split kinds and the training weathers): mean weather gain '
+          f'{calibration["mean_weather_gain"]:+.2f} dB, worst near-clean '
+          f'{calibration["worst_near_clean_gain"]:+.2f} dB{unmet}; '
+          f'{osp.relpath(work_dir / "calibration")}/confidence_calibration.md')
     print('\nThe training renderer\'s weathers and clean frames (synthetic val set):')
     print(table(results['in_domain']['kinds'], WEATHERS + ['clean']))
     held = results['held_out']['kinds']

@@ -23,6 +23,7 @@ from ..layers import (
     ResidualTail,
     TransformerBlock,
     blend_with_input,
+    rescale_confidence,
 )
 from ..moe import ExpertsBase, MoELayer, TopKRouter, build_part
 
@@ -210,13 +211,16 @@ class MoFMEViT(BaseModule):
             raise ValueError(f'task_ids must be in [0, num_tasks={self.num_tasks}), got {task_ids.tolist()}')
         return task_ids
 
-    def forward_with_aux(self,
-                         x: Tensor,
-                         task_ids: Optional[Tensor] = None) -> Tuple[Tensor, Dict[str, Tensor]]:
-        """Restore ``x`` and return the unweighted auxiliary losses summed over the MoE layers.
+    def restore_with_confidence(
+            self,
+            x: Tensor,
+            task_ids: Optional[Tensor] = None) -> Tuple[Tensor, Optional[Tensor], Dict[str, Tensor]]:
+        """The restoration before any blend, the learned confidence, and the auxiliary losses.
 
         Returns:
-            The restored (B, 3, H, W) image in [0, 1] and ``{'loss_lb': (), 'loss_uc': ()}`` (zeros
+            The restored (B, 3, H, W) image; the confidence (B, 1, H, W) in [0, 1] as learned (not
+            re-scaled by ``confidence_range``), or ``None`` without a confidence head; the unweighted
+            auxiliary losses summed over the MoE layers, ``{'loss_lb': (), 'loss_uc': ()}`` (zeros
             where a loss does not apply: dense model, or L_uc without the UaR in training).
         """
         b, _, h, w = x.shape
@@ -238,15 +242,28 @@ class MoFMEViT(BaseModule):
         out = self.tail(head_feats)
         if self.image_residual:
             out = out + x
+        confidence = None
         if self.confidence is not None:
-            logits = self.confidence(head_feats)
+            logits = self.confidence(head_feats)[:, :, :h, :w]
+            self.last_confidence_logits = logits
             confidence = torch.sigmoid(logits)
+        return out[:, :, :h, :w], confidence, aux
+
+    def forward_with_aux(self,
+                         x: Tensor,
+                         task_ids: Optional[Tensor] = None) -> Tuple[Tensor, Dict[str, Tensor]]:
+        """Restore ``x`` and return the unweighted auxiliary losses summed over the MoE layers.
+
+        Returns:
+            The restored (B, 3, H, W) image in [0, 1] (blended with ``x`` by the confidence, re-scaled
+            by ``confidence_range`` at eval) and the auxiliary losses of :meth:`restore_with_confidence`.
+        """
+        out, confidence, aux = self.restore_with_confidence(x, task_ids)
+        if confidence is not None:
             if not self.training:
-                low, high = self.confidence_range
-                confidence = ((confidence - low) / (high - low)).clamp(0, 1)
+                confidence = rescale_confidence(confidence, *self.confidence_range)
             out = blend_with_input(x, out, confidence)
-            self.last_confidence_logits = logits[:, :, :h, :w]
-        return out[:, :, :h, :w], aux
+        return out, aux
 
     def forward(self, x: Tensor, task_ids: Optional[Tensor] = None) -> Tensor:
         """Restore ``x`` (B, 3, H, W) in [0, 1] → (B, 3, H, W) in [0, 1]."""

@@ -3,7 +3,7 @@ from torch import Tensor, nn
 
 from .conv_blocks import conv3x3
 
-__all__ = ['ConfidenceHead', 'blend_with_input']
+__all__ = ['ConfidenceHead', 'blend_with_input', 'rescale_confidence']
 
 
 def blend_with_input(inputs: Tensor, restored: Tensor, confidence: Tensor) -> Tensor:
@@ -13,6 +13,15 @@ def blend_with_input(inputs: Tensor, restored: Tensor, confidence: Tensor) -> Te
         inputs, restored: (B, C, H, W); confidence: broadcastable to them, e.g. (B, 1, H, W), in [0, 1].
     """
     return inputs + confidence * (restored - inputs)
+
+
+def rescale_confidence(confidence: Tensor, low: float, high: float) -> Tensor:
+    """Map ``confidence`` linearly so that ``low`` and below become 0 and ``high`` and above 1.
+
+    ``(0, 1)`` is the identity on [0, 1]. A higher ``low`` keeps more of the input: pixels the head is
+    only mildly sure about pass through unchanged.
+    """
+    return ((confidence - low) / (high - low)).clamp(0, 1)
 
 
 class ConfidenceHead(nn.Module):
