@@ -1,7 +1,7 @@
 # Table 5's ViT on CIFAR-10 (32x32, patch 4: 64 patch tokens + a class token), mmpretrain's classifier with
 # the MoFME project's transformer blocks. Trained from scratch (the paper fine-tunes an ImageNet-pretrained
 # model it does not release). Data: the CIFAR-10 python release, nothing is downloaded:
-#   data/cifar10/cifar-10-batches-py/{data_batch_1..5, test_batch}   (or --cfg-options data_root=...)
+#   data/cifar10/cifar-10-batches-py/{data_batch_1..5, test_batch}   (another path: see the README)
 #   python tools/train.py configs/classification/vit_cifar10-32.py
 _base_ = ['mmpretrain::_base_/datasets/cifar10_bs16.py', 'mmpretrain::_base_/default_runtime.py']
 custom_imports = dict(imports=['mmmofme.mmpretrain'], allow_failed_imports=False)
