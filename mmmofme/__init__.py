@@ -1,9 +1,10 @@
 """mmmofme: MoFME deweathering (AAAI 2024) as an OpenMMLab plugin.
 
 Importing the package registers the torch/mmengine core (the ``MoFMEViT`` restorer, its routers and
-expert sets) in mmengine's root ``MODELS`` registry, which the mmagic / mmseg / mmdet registries fall back
-to. The task integrations live in ``mmmofme.mmagic``, ``mmmofme.mmseg`` and ``mmmofme.mmdet`` and are
-imported on demand (a config's ``custom_imports``); nothing here calls ``register_all_modules``.
+expert sets) in mmengine's root ``MODELS`` registry, which the mmagic / mmseg / mmdet / mmpretrain
+registries fall back to. The task integrations live in ``mmmofme.mmagic``, ``mmmofme.mmseg``,
+``mmmofme.mmdet`` and ``mmmofme.mmpretrain`` (the Table 5 classifier) and are imported on demand (a
+config's ``custom_imports``); nothing here calls ``register_all_modules``.
 
 Before any of them is imported, the third-party noise of the stack is turned off here: albumentations'
 update check (a network call at import), the transformers / diffusers FutureWarnings that

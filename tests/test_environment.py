@@ -1,4 +1,4 @@
-"""The environment `make env` builds: compiled mmcv ops and the three OpenMMLab libraries.
+"""The environment `make env` builds: compiled mmcv ops and the four OpenMMLab libraries.
 
 That the installed versions are the pinned ones is checked by `tools/setup_env.sh` itself (its import
 check step reads requirements/constraints.txt), where a mismatch can still be fixed.
@@ -10,7 +10,8 @@ import torch
 
 
 @pytest.mark.parametrize('module', ['mmagic.models', 'mmseg.models', 'mmdet.models', 'mmagic.evaluation',
-                                    'mmseg.evaluation', 'mmdet.evaluation'])
+                                    'mmseg.evaluation', 'mmdet.evaluation', 'mmpretrain.models',
+                                    'mmpretrain.evaluation'])
 def test_openmmlab_libraries_import(module):
     importlib.import_module(module)
 

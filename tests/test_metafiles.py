@@ -11,10 +11,10 @@ import yaml
 from mmengine.config import Config
 
 ROOT = Path(__file__).resolve().parents[1]
-FAMILIES = ['mofme', 'baselines', 'synthetic', 'chain']
+FAMILIES = ['mofme', 'baselines', 'synthetic', 'chain', 'classification']
 # The paper-size restorers are built on the meta device (no weights allocated, cheap at any size); the
 # small synthetic models on the CPU (the chain wrappers read tensor values when they are built).
-CHEAP_FAMILIES = {'mofme': 'meta', 'baselines': 'meta', 'synthetic': 'cpu'}
+CHEAP_FAMILIES = {'mofme': 'meta', 'baselines': 'meta', 'synthetic': 'cpu', 'classification': 'meta'}
 
 
 def read_index() -> list:

@@ -18,7 +18,7 @@ def test_tool_help_in_a_clean_environment_is_quiet(run_python, tool):
 
 
 def test_importing_every_integration_in_a_clean_environment_is_quiet(run_python):
-    code = 'import mmmofme.mmagic, mmmofme.mmseg, mmmofme.mmdet; import mmmofme.apis'
+    code = 'import mmmofme.mmagic, mmmofme.mmseg, mmmofme.mmdet, mmmofme.mmpretrain; import mmmofme.apis'
     result = run_python('-c', code, clean_env=True)
     assert result.returncode == 0, result.stderr[-2000:]
     assert not NOISE.search(result.stderr), result.stderr[-2000:]

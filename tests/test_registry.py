@@ -41,3 +41,13 @@ def test_library_code_never_forces_a_default_scope():
     root = pathlib.Path(mmmofme.__file__).parent
     offenders = [str(p) for p in root.rglob('*.py') if 'register_all_modules(' in p.read_text()]
     assert offenders == []
+
+
+def test_classifier_parts_register_in_mmpretrain():
+    from mmpretrain.registry import DATASETS, MODELS
+
+    import mmmofme.mmpretrain  # noqa: F401
+    assert {'MoEImageClassifier', 'MoEVisionTransformer'} <= set(MODELS.module_dict)
+    assert 'CIFAR10Folder' in DATASETS.module_dict
+    with DefaultScope.overwrite_default_scope('mmpretrain'):  # the shared routers resolve from the root
+        assert MODELS.get('UncertaintyAwareRouter') is not None

@@ -15,9 +15,12 @@ Example::
 With ``--configs`` the models are built from config files instead (the config's ``custom_imports``
 and ``default_scope`` are honoured): ``params`` counts the whole model (a chain: restorer and
 perception model), ``restorer_params`` and ``gmac`` the restoration network on one crop of its
-training / tiling size (``crop``); a perception-only config has no restorer and no GMAC::
+training / tiling size (``crop``); a perception-only config has no restorer and no GMAC. A classifier
+config (an mmpretrain model whose backbone sets ``img_size``) gets the GMAC of the whole classifier on
+one ``img_size`` square, reported as ``crop``::
 
     python tools/analysis_tools/model_stats.py --configs configs/mofme/*.py --sdpa-flops skip
+    python tools/analysis_tools/model_stats.py --configs configs/classification/*.py
 """
 import argparse
 import json
@@ -86,17 +89,30 @@ def restoration_network(model: torch.nn.Module, model_cfg: dict) -> tuple:
     return None, None
 
 
+def classification_network(model: torch.nn.Module, model_cfg: dict) -> tuple:
+    """(model, input side) of a classifier whose backbone config sets ``img_size``; (None, None) otherwise."""
+    size = (model_cfg.get('backbone') or {}).get('img_size')
+    if size is None or not isinstance(getattr(model, 'head', None), torch.nn.Module):
+        return None, None
+    return model, size[0] if isinstance(size, (tuple, list)) else size
+
+
 def config_rows(paths: List[str], count_sdpa: bool) -> List[dict]:
-    """Parameters of each config's model and GMAC of its restoration network on one square crop."""
+    """Parameters of each config's model and GMAC of its restoration network (or classifier) on one square."""
     from mmengine.config import Config
     rows = []
     for path in paths:
         model = build_from_config(path).eval()
-        net, crop = restoration_network(model, Config.fromfile(path).model)
+        model_cfg = Config.fromfile(path).model
+        net, crop = restoration_network(model, model_cfg)
         row = dict(config=path, params=int(sum(p.numel() for p in model.parameters())),
                    restorer_params=None, crop=crop, gmac=None)
         if net is not None:
             row['restorer_params'] = int(sum(p.numel() for p in net.parameters()))
+        else:
+            net, crop = classification_network(model, model_cfg)
+            row['crop'] = crop
+        if net is not None:
             # a chain freezes its restorer; the trace needs the autograd path (not the packed inference one)
             net.eval().requires_grad_(True)
             row['gmac'] = round(count_gmac(net, torch.rand(1, 3, crop, crop), count_sdpa), 6)
