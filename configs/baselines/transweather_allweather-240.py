@@ -1,5 +1,5 @@
-# TransWeather on All-Weather (rain+fog, snow, raindrop trained together), restored in 240x240 tiles; the paper's
-# schedule (AdamW 0.5e-4 cosine, 200 epochs, batch 64), as every baseline here.
+# TransWeather on All-Weather (rain+fog, snow, raindrop trained together), restored in 240x240 tiles;
+# the paper's schedule (AdamW 0.5e-4 cosine, 200 epochs, batch 64), as every baseline here.
 _base_ = ['../_base_/models/transweather.py', '../_base_/datasets/allweather.py',
           '../_base_/schedules/adamw_cosine_200e.py', '../_base_/default_runtime.py']
 model = dict(test_cfg=dict(crop_size=240))

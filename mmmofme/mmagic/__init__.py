@@ -6,8 +6,8 @@ Import it through a config's ``custom_imports=dict(imports=['mmmofme.mmagic'])``
 import mmagic.models  # noqa: F401  (registers mmagic's modules this package builds on)
 
 from .. import models  # noqa: F401  (core: MoFMEViT and friends in mmengine's root registry)
-from ..models import editors  # noqa: F401  (TransWeather, FFA-Net, PReNet, RESCAN: root registry)
 from ..datasets import transforms  # noqa: F401  (LoadSyntheticDepth, RandomWeather)
+from ..models import editors  # noqa: F401  (TransWeather, FFA-Net, PReNet, RESCAN: root registry)
 from .datasets import *  # noqa: F401,F403
 from .metrics import *  # noqa: F401,F403
 from .restorer import *  # noqa: F401,F403

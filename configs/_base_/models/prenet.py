@@ -3,5 +3,6 @@
 # plain generator has no MoE aux losses.
 _base_ = ['./mofme_vit.py']
 model = dict(
-    generator=dict(_delete_=True, type='PReNet', mid_channels=32, num_stages=6, num_res_blocks=5, recurrent=True),
+    generator=dict(_delete_=True, type='PReNet', mid_channels=32, num_stages=6, num_res_blocks=5,
+                   recurrent=True),
     aux_loss_weights=dict())

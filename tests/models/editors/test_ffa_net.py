@@ -28,13 +28,13 @@ def test_channel_and_pixel_attention_equations():
     x = torch.rand(2, 4, 5, 6)
     conv1, conv2 = ca.weights[1], ca.weights[3]
     squeeze = x.mean(dim=(2, 3))
-    weights = torch.sigmoid(torch.relu(squeeze @ conv1.weight[:, :, 0, 0].T + conv1.bias) @ conv2.weight[:, :, 0, 0].T
-                            + conv2.bias)
+    hidden = torch.relu(squeeze @ conv1.weight[:, :, 0, 0].T + conv1.bias)
+    weights = torch.sigmoid(hidden @ conv2.weight[:, :, 0, 0].T + conv2.bias)
     assert torch.allclose(ca(x), x * weights[:, :, None, None], atol=1e-6)
     conv1, conv2 = pa.weights[0], pa.weights[2]
     pixels = x.permute(0, 2, 3, 1)
-    weight = torch.sigmoid(torch.relu(pixels @ conv1.weight[:, :, 0, 0].T + conv1.bias) @ conv2.weight[:, :, 0, 0].T
-                           + conv2.bias)  # (B, H, W, 1): one weight per pixel for all channels
+    hidden = torch.relu(pixels @ conv1.weight[:, :, 0, 0].T + conv1.bias)
+    weight = torch.sigmoid(hidden @ conv2.weight[:, :, 0, 0].T + conv2.bias)  # (B, H, W, 1): one per pixel
     assert torch.allclose(pa(x), x * weight.permute(0, 3, 1, 2), atol=1e-6)
 
 

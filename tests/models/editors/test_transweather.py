@@ -2,7 +2,7 @@
 import pytest
 import torch
 import torch.nn.functional as F
-from helpers import assert_every_parameter_gets_a_gradient, num_params
+from helpers import assert_every_parameter_gets_a_gradient
 
 from mmmofme.models.editors import TransWeather
 from mmmofme.models.editors.transweather import SpatialReductionAttention, WeatherQueryAttention

@@ -1,4 +1,4 @@
-"""Building blocks of FFA-Net (Qin et al., AAAI 2020): channel / pixel attention and the FA block and group."""
+"""Building blocks of FFA-Net (Qin et al., AAAI 2020): channel / pixel attention, the FA block and group."""
 from torch import Tensor, nn
 
 

@@ -27,19 +27,20 @@ class FFANet(BaseModule):
         x: (B, 3, H, W), any H, W → (B, 3, H, W).
     """
 
-    def __init__(self, in_channels: int = 3, mid_channels: int = 64, num_groups: int = 3, num_blocks: int = 19,
-                 reduction: int = 8, init_cfg=None) -> None:
+    def __init__(self, in_channels: int = 3, mid_channels: int = 64, num_groups: int = 3,
+                 num_blocks: int = 19, reduction: int = 8, init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.num_groups = num_groups
         self.shallow = conv3x3(in_channels, mid_channels)
         self.groups = nn.ModuleList(
             [FeatureAttentionGroup(mid_channels, num_blocks, reduction) for _ in range(num_groups)])
-        fused = num_groups * mid_channels
+        fused, hidden = num_groups * mid_channels, mid_channels // (2 * reduction)
         self.fusion_weights = nn.Sequential(
-            nn.AdaptiveAvgPool2d(1), nn.Conv2d(fused, mid_channels // (2 * reduction), 1), nn.ReLU(inplace=True),
-            nn.Conv2d(mid_channels // (2 * reduction), fused, 1), nn.Sigmoid())
+            nn.AdaptiveAvgPool2d(1), nn.Conv2d(fused, hidden, 1), nn.ReLU(inplace=True),
+            nn.Conv2d(hidden, fused, 1), nn.Sigmoid())
         self.fusion_pixel_attention = PixelAttention(mid_channels, reduction)
-        self.reconstruct = nn.Sequential(conv3x3(mid_channels, mid_channels), conv3x3(mid_channels, in_channels))
+        self.reconstruct = nn.Sequential(conv3x3(mid_channels, mid_channels),
+                                         conv3x3(mid_channels, in_channels))
 
     def forward(self, x: Tensor) -> Tensor:
         feat, outputs = self.shallow(x), []
@@ -47,6 +48,7 @@ class FFANet(BaseModule):
             feat = group(feat)
             outputs.append(feat)
         stacked = torch.stack(outputs, dim=1)  # (B, G, C, H, W)
-        weights = self.fusion_weights(torch.cat(outputs, dim=1)).view(x.shape[0], self.num_groups, -1, 1, 1)
+        weights = self.fusion_weights(torch.cat(outputs, dim=1))
+        weights = weights.view(x.shape[0], self.num_groups, -1, 1, 1)
         fused = self.fusion_pixel_attention((weights * stacked).sum(dim=1))
         return x + self.reconstruct(fused)

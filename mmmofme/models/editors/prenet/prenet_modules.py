@@ -36,7 +36,8 @@ class ConvLSTMCell(nn.Module):
         self.channels = channels
         self.gates = nn.Conv2d(in_channels + channels, 4 * channels, 3, padding=1)
 
-    def forward(self, x: Tensor, state: Optional[Tuple[Tensor, Tensor]] = None) -> Tuple[Tensor, Tuple[Tensor, Tensor]]:
+    def forward(self, x: Tensor,
+                state: Optional[Tuple[Tensor, Tensor]] = None) -> Tuple[Tensor, Tuple[Tensor, Tensor]]:
         if state is None:
             zeros = x.new_zeros(x.shape[0], self.channels, *x.shape[2:])
             state = (zeros, zeros)

@@ -35,7 +35,8 @@ class PReNet(BaseModule):
         if num_stages < 1:
             raise ValueError(f'PReNet: num_stages must be >= 1, got {num_stages}')
         self.num_stages = num_stages
-        self.f_in = nn.Sequential(nn.Conv2d(2 * in_channels, mid_channels, 3, padding=1), nn.ReLU(inplace=True))
+        self.f_in = nn.Sequential(nn.Conv2d(2 * in_channels, mid_channels, 3, padding=1),
+                                  nn.ReLU(inplace=True))
         self.f_recurrent = ConvLSTMCell(mid_channels, mid_channels) if recurrent else None
         self.f_res = nn.Sequential(*[PReNetResBlock(mid_channels) for _ in range(num_res_blocks)])
         self.f_out = nn.Conv2d(mid_channels, in_channels, 3, padding=1)

@@ -16,8 +16,8 @@ class SqueezeExcitation(nn.Module):
 
     def __init__(self, channels: int, hidden: int) -> None:
         super().__init__()
-        self.fc = nn.Sequential(nn.Linear(channels, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, channels),
-                                nn.Sigmoid())
+        self.fc = nn.Sequential(nn.Linear(channels, hidden), nn.ReLU(inplace=True),
+                                nn.Linear(hidden, channels), nn.Sigmoid())
 
     def forward(self, x: Tensor) -> Tensor:
         return x * self.fc(x.mean(dim=(2, 3)))[:, :, None, None]

@@ -7,8 +7,15 @@ from mmengine.model import BaseModule
 from mmengine.registry import MODELS
 from torch import Tensor, nn
 
-from .transweather_modules import (ConvProjectionTail, OverlapPatchEmbed, SpatialReductionAttention,
-                                   TransformerBlock, WeatherQueryAttention, crop_to, tokens_to_map)
+from .transweather_modules import (
+    ConvProjectionTail,
+    OverlapPatchEmbed,
+    SpatialReductionAttention,
+    TransformerBlock,
+    WeatherQueryAttention,
+    crop_to,
+    tokens_to_map,
+)
 
 
 def linear_rates(top: float, count: int) -> List[float]:
@@ -50,9 +57,9 @@ class TransWeather(BaseModule):
     def __init__(self, in_channels: int = 3, embed_dims: Sequence[int] = (64, 128, 320, 512),
                  num_heads: Sequence[int] = (1, 2, 4, 4), mlp_ratios: Sequence[float] = (2, 2, 2, 2),
                  depths: Sequence[int] = (2, 2, 2, 2), sr_ratios: Sequence[int] = (4, 2, 2, 1),
-                 intra_num_heads: Sequence[int] = (1, 2, 2), decoder_depth: int = 3, decoder_num_heads: int = 8,
-                 decoder_mlp_ratio: float = 4.0, num_queries: int = 48, tail_dims: Sequence[int] = (16, 8),
-                 drop_path_rate: float = 0.1, init_cfg=None) -> None:
+                 intra_num_heads: Sequence[int] = (1, 2, 2), decoder_depth: int = 3,
+                 decoder_num_heads: int = 8, decoder_mlp_ratio: float = 4.0, num_queries: int = 48,
+                 tail_dims: Sequence[int] = (16, 8), drop_path_rate: float = 0.1, init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
         for name, values in dict(num_heads=num_heads, mlp_ratios=mlp_ratios, depths=depths,
                                  sr_ratios=sr_ratios).items():
@@ -69,16 +76,17 @@ class TransWeather(BaseModule):
             OverlapPatchEmbed(widths[s], widths[s + 1], *((7, 4) if s == 0 else (3, 2)))
             for s in range(len(embed_dims)))
         self.stages = nn.ModuleList(
-            nn.ModuleList(TransformerBlock(dim, SpatialReductionAttention(dim, heads, sr), mlp, rates[start + i])
-                          for i in range(depth))
-            for dim, heads, mlp, sr, depth, start in zip(embed_dims, num_heads, mlp_ratios, sr_ratios, depths,
-                                                         starts))
+            nn.ModuleList(
+                TransformerBlock(dim, SpatialReductionAttention(dim, heads, sr), mlp, rates[start + i])
+                for i in range(depth))
+            for dim, heads, mlp, sr, depth, start in zip(embed_dims, num_heads, mlp_ratios, sr_ratios,
+                                                         depths, starts))
         self.norms = nn.ModuleList(nn.LayerNorm(dim, eps=1e-6) for dim in embed_dims)
         self.intra_embeds = nn.ModuleList(
             OverlapPatchEmbed(embed_dims[s], embed_dims[s + 1]) for s in range(len(embed_dims) - 1))
         self.intra_blocks = nn.ModuleList(
-            TransformerBlock(embed_dims[s + 1], SpatialReductionAttention(embed_dims[s + 1], intra_num_heads[s],
-                                                                          sr_ratios[s]),
+            TransformerBlock(embed_dims[s + 1],
+                             SpatialReductionAttention(embed_dims[s + 1], intra_num_heads[s], sr_ratios[s]),
                              mlp_ratios[s], rates[starts[s]])
             for s in range(len(embed_dims) - 1))
         self.intra_norms = nn.ModuleList(nn.LayerNorm(dim, eps=1e-6) for dim in embed_dims[1:])
@@ -87,8 +95,8 @@ class TransWeather(BaseModule):
         self.decoder_embed = OverlapPatchEmbed(top, top)
         decoder_rates = linear_rates(drop_path_rate, decoder_depth)
         self.decoder_blocks = nn.ModuleList(
-            TransformerBlock(top, WeatherQueryAttention(top, decoder_num_heads, num_queries), decoder_mlp_ratio,
-                             rate)
+            TransformerBlock(top, WeatherQueryAttention(top, decoder_num_heads, num_queries),
+                             decoder_mlp_ratio, rate)
             for rate in decoder_rates)
         self.decoder_norm = nn.LayerNorm(top, eps=1e-6)
         self.tail = ConvProjectionTail(top, embed_dims, tail_dims)
