@@ -33,7 +33,7 @@ def shrunk_run(data_root: str) -> list:
             'train_cfg.max_epochs=12', 'train_cfg.val_interval=100', 'optim_wrapper.optimizer.lr=2e-3',
             'param_scheduler.0.start_factor=1.0', 'default_hooks.logger.interval=6',
             'log_processor.window_size=6', 'default_hooks.checkpoint.interval=12',
-            'default_hooks.checkpoint.save_best=None', 'visualizer.vis_backends.0.type=LocalVisBackend']
+            'default_hooks.checkpoint.save_best=None']
 
 
 def logged(work_dir: Path, key: str) -> list:
