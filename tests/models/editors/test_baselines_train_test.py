@@ -64,7 +64,7 @@ def tool_runs(run_python, tmp_path_factory, tiny_synthetic_root):
                       *options])
         argvs.append([str(ROOT / 'tools' / 'test.py'), config, str(runs[name] / 'train' / 'epoch_12.pth'),
                       '--work-dir', str(runs[name] / 'test'), *options])
-    return run_python('-c', DRIVER, json.dumps(argvs), cwd=base, timeout=500), runs
+    return run_python('-c', DRIVER, json.dumps(argvs), cwd=base, timeout=1800), runs
 
 
 @pytest.mark.parametrize('name', sorted(TINY_GENERATORS))
