@@ -1,6 +1,7 @@
 """Every shipped config builds, with the parameter count recorded for it; restorer configs have the paper's
 schedule and (at the paper's setup) the paper's size."""
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -50,7 +51,8 @@ def test_restorer_config_builds_with_the_paper_schedule(path):
     warmup, cosine = cfg.param_scheduler
     assert (warmup.type, warmup.end) == ('LinearLR', 3)
     assert (cosine.type, cosine.eta_min) == ('CosineAnnealingLR', 1e-6)
-    crop = cfg.model.generator.get('img_size', 256)
+    size_in_name = re.search(r'-(\d+)$', path.stem)  # '..._allweather-240': the crop it is built for
+    crop = cfg.model.generator.get('img_size') or (int(size_in_name.group(1)) if size_in_name else 256)
     assert cfg.model.test_cfg.crop_size == crop
 
 

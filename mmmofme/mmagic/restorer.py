@@ -6,6 +6,7 @@ test restore whole images, tiled with :func:`mmmofme.apis.tiled_restore` when ``
 crop size, and are scored by mmagic's PSNR / SSIM.
 """
 import contextlib
+import inspect
 import os
 import os.path as osp
 import tempfile
@@ -106,6 +107,8 @@ class MoFMERestorer(BaseEditModel):
             self.perceptual_loss = None
         self.aux_loss_weights = dict(loss_lb=1e-2, loss_uc=5e-3) if aux_loss_weights is None \
             else dict(aux_loss_weights)
+        # a plain generator (Restormer, the CNN baselines) takes no weather tags: they are not passed to it
+        self.generator_takes_task_ids = 'task_ids' in inspect.signature(self.generator.forward).parameters
         self.confidence_loss = {**dict(weight=0.1, threshold=4 / 255), **(confidence_loss or {})}
         unknown = set(self.confidence_loss) - {'weight', 'threshold'}
         if unknown:
@@ -122,7 +125,7 @@ class MoFMERestorer(BaseEditModel):
         return torch.as_tensor([int(i) for i in ids], device=device)
 
     def _generate(self, inputs: Tensor, task_ids: Optional[Tensor]) -> Tensor:
-        if task_ids is None:
+        if task_ids is None or not self.generator_takes_task_ids:
             return self.generator(inputs)
         return self.generator(inputs, task_ids=task_ids)
 
