@@ -217,7 +217,8 @@ class MoFMEViT(BaseModule):
 
         Returns:
             The restored (B, 3, H, W) image in [0, 1] and ``{'loss_lb': (), 'loss_uc': ()}`` (zeros
-            where a loss does not apply: dense model, or L_uc without the UaR in training).
+            where a loss does not apply: dense model, or L_uc without the UaR in training), plus any
+            router's own losses (MoWE's weather contrastive ``loss_wcl``).
         """
         b, _, h, w = x.shape
         task_ids = self._check_task_ids(task_ids, b, x.device)
@@ -231,9 +232,9 @@ class MoFMEViT(BaseModule):
         tokens = self.pos_embed(self.patch_embed(feats), grid)
         aux = {'loss_lb': x.new_zeros(()), 'loss_uc': x.new_zeros(())}
         for block in self.blocks:
-            tokens, layer_aux = block(tokens, task_ids)
+            tokens, layer_aux = block(tokens, task_ids, grid=grid)
             for name, value in layer_aux.items():
-                aux[name] = aux[name] + value
+                aux[name] = aux[name] + value if name in aux else value
         head_feats = self.unpatchify(tokens, *grid)
         out = self.tail(head_feats)
         if self.image_residual:
