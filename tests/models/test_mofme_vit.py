@@ -154,7 +154,8 @@ def test_pyramid_expert_counts():
 
 @pytest.mark.parametrize('kwargs,field', [
     (dict(experts=dict(type='SwitchExperts')),
-     "experts: unknown type 'SwitchExperts'; known types: FFNExperts, FeatureModulationExperts, MultiScaleExperts"),
+     "experts: unknown type 'SwitchExperts'; known types: FFNExperts, FeatureModulationExperts, "
+     "MultiScaleExperts"),
     (dict(router=dict(type='NoisyRouter')),
      "router: unknown type 'NoisyRouter'; known types: TaskConditionedRouter, TopKRouter, "
      "UncertaintyAwareRouter, WeatherAwareRouter"),

@@ -30,7 +30,8 @@ VARIANTS: Dict[str, Dict[str, Any]] = {
     # Table 1's FME + UaR rows on those bases: the same routers routing as the UaR, FME experts
     'm3vit-fme-uar': dict(experts=dict(type='FeatureModulationExperts'),
                           router=dict(type='TaskConditionedRouter', uncertainty=UAR_SETTINGS), num_tasks=3),
-    'mowe-fme-uar': dict(experts=dict(type='MultiScaleExperts', experts=dict(type='FeatureModulationExperts')),
+    'mowe-fme-uar': dict(experts=dict(type='MultiScaleExperts',
+                                      experts=dict(type='FeatureModulationExperts')),
                          router=dict(type='WeatherAwareRouter', uncertainty=UAR_SETTINGS), num_tasks=3),
     # OneS: the dense student the MoE's experts are gathered into (tools/model_converters/moe_to_dense.py)
     'ones': dict(experts=None),

@@ -27,8 +27,8 @@ class FeedForward(nn.Module):
 class PreNormFeedForward(nn.Module):
     """The dense baseline's FFN branch: FFN(LN(x)); the caller adds the residual.
 
-    It has the call signature of an MoE layer (``task_ids`` and ``grid`` accepted and ignored, an empty aux dict
-    returned), so a transformer block or a PR-MoE layer treats both alike.
+    It has the call signature of an MoE layer (``task_ids`` and ``grid`` accepted and ignored, an empty
+    aux dict returned), so a transformer block or a PR-MoE layer treats both alike.
 
     Shapes:
         x: (..., D) → ((..., D), {}).
@@ -93,5 +93,8 @@ class TransformerBlock(nn.Module):
     def forward(self, x: Tensor, task_ids: Optional[Tensor] = None,
                 grid: Optional[Tuple[int, int]] = None) -> Tuple[Tensor, Dict[str, Tensor]]:
         x = x + self.attn(x)
-        delta, aux = self.ffn(x, task_ids=task_ids) if grid is None else self.ffn(x, task_ids=task_ids, grid=grid)
+        if grid is None:
+            delta, aux = self.ffn(x, task_ids=task_ids)
+        else:
+            delta, aux = self.ffn(x, task_ids=task_ids, grid=grid)
         return x + delta, aux

@@ -232,7 +232,8 @@ class MultiScaleExperts(ExpertsBase):
 
     def prepare(self, x: Tensor, grid: Optional[Grid] = None) -> Tensor:
         if grid is None:
-            raise ValueError('MultiScaleExperts needs the token grid (B, H, W); call the MoE layer with grid=(H, W)')
+            raise ValueError('MultiScaleExperts needs the token grid (B, H, W); call the MoE layer with '
+                             'grid=(H, W)')
         b, h, w = grid
         base = self.inner.prepare(x)
         if base.shape[0] != b * h * w:
