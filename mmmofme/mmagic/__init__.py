@@ -8,4 +8,5 @@ from .. import models  # noqa: F401  (core: MoFMEViT and friends in mmengine's r
 from ..datasets import transforms  # noqa: F401  (LoadSyntheticDepth, RandomWeather)
 from .datasets import *  # noqa: F401,F403
 from .metrics import *  # noqa: F401,F403
+from .ones_distiller import *  # noqa: F401,F403
 from .restorer import *  # noqa: F401,F403
