@@ -24,7 +24,8 @@ def make_allweather(root: Path) -> float:
     make_pairs(pairs, n=len(TRAIN_NAMES) + 3)
     sources = sorted((pairs / 'input').iterdir())
     psnrs = []
-    splits = [('train', name) for name in TRAIN_NAMES] + [(s, n) for s, names in TEST_NAMES.items() for n in names]
+    splits = [('train', name) for name in TRAIN_NAMES]
+    splits += [(split, name) for split, names in TEST_NAMES.items() for name in names]
     for (split, name), src in zip(splits, sources):
         gt_name = name.replace('_rain.png', '_clean.png') if split == 'test_raindrop' else name
         for kind, file_name in (('input', name), ('gt', gt_name)):
