@@ -141,3 +141,17 @@ def test_mowe_sizes_are_the_documented_reading():
     count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
     assert count(mowe_fme) == count(mofme) - mofme_router + extra
     assert 18.5e6 < count(mowe_fme) < 18.7e6  # paper 21.22M: −12 %
+
+
+def test_model_stats_accepts_the_new_variants(load_tool, capsys):
+    rows = load_tool('analysis_tools/model_stats').main(
+        ['--variants', 'ones', 'm3vit', 'mowe', 'mowe-fme-uar', '--num-experts', '4', '--top-k', '2',
+         '--input-size', '32', '--embed-dim', '32', '--depth', '1', '--latency-runs', '0'])
+    by_name = {r['variant']: r for r in rows}
+    assert set(by_name) == {'ones', 'm3vit', 'mowe', 'mowe-fme-uar'}
+    assert by_name['ones']['num_experts'] is None  # the dense student: no expert settings
+    # each variant keeps its own router: M³ViT's 3 task gates, MoWE's weather encoder
+    assert by_name['m3vit']['params'] == sum(
+        p.numel() for p in MoFMEViT(**variant('m3vit', num_experts=4, top_k=2, embed_dim=32, depth=1,
+                                               img_size=32)).parameters())
+    assert all(r['gmac'] > by_name['ones']['gmac'] for name, r in by_name.items() if name != 'ones')
