@@ -81,7 +81,10 @@ def test_tiny_variants_restore_and_train(name):
     expected = {'loss_lb', 'loss_uc'} | ({'loss_wcl'} if name.startswith('mowe') else set())
     assert set(aux) == expected
     (out.mean() + sum(aux.values())).backward()
-    assert model.eval()(x).shape == x.shape  # no tags at test time
+    restored = model.eval()(x)  # no tags at test time
+    assert restored.shape == x.shape
+    with torch.no_grad():  # the packed inference path of the experts: the same function
+        torch.testing.assert_close(model(x), restored, rtol=0, atol=1e-5)
     assert ('fme' in name) == (aux['loss_uc'].item() > 0)
 
 
