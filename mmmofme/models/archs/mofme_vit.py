@@ -217,8 +217,7 @@ class MoFMEViT(BaseModule):
 
         Returns:
             The restored (B, 3, H, W) image in [0, 1] and ``{'loss_lb': (), 'loss_uc': ()}`` (zeros
-            where a loss does not apply: dense model, or L_uc without the UaR in training), plus any
-            router's own losses (MoWE's weather contrastive ``loss_wcl``).
+            where a loss does not apply: dense model, or L_uc without the UaR in training).
         """
         b, _, h, w = x.shape
         task_ids = self._check_task_ids(task_ids, b, x.device)
