@@ -30,6 +30,11 @@ PAPER_PARAMS = {
     'mofme/mofme-e64-top2_allweather-240.py': 47.1,
     'mofme/mofme-e128-top2_allweather-240.py': 85.2,
     'baselines/restormer_rain-haze-cityscapes-256.py': 26.13,
+    'baselines/m3vit-e16-top2_allweather-240.py': 44.22,
+    'baselines/m3vit-e16-top4_rain-haze-cityscapes-256.py': 44.25,
+    'baselines/m3vit-fme-uar-e16-top2_allweather-240.py': 18.56,
+    'baselines/mowe-e16-top2_allweather-240.py': 34.15,
+    'baselines/ones_allweather-240.py': 8.71,  # the student
 }
 
 

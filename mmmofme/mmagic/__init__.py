@@ -10,4 +10,5 @@ from ..datasets import transforms  # noqa: F401  (LoadSyntheticDepth, RandomWeat
 from ..models import editors  # noqa: F401  (TransWeather, FFA-Net, PReNet, RESCAN: root registry)
 from .datasets import *  # noqa: F401,F403
 from .metrics import *  # noqa: F401,F403
+from .ones_distiller import *  # noqa: F401,F403
 from .restorer import *  # noqa: F401,F403

@@ -154,9 +154,11 @@ def test_pyramid_expert_counts():
 
 @pytest.mark.parametrize('kwargs,field', [
     (dict(experts=dict(type='SwitchExperts')),
-     "experts: unknown type 'SwitchExperts'; known types: FFNExperts, FeatureModulationExperts"),
+     "experts: unknown type 'SwitchExperts'; known types: FFNExperts, FeatureModulationExperts, "
+     "MultiScaleExperts"),
     (dict(router=dict(type='NoisyRouter')),
-     "router: unknown type 'NoisyRouter'; known types: TopKRouter, UncertaintyAwareRouter"),
+     "router: unknown type 'NoisyRouter'; known types: TaskConditionedRouter, TopKRouter, "
+     "UncertaintyAwareRouter, WeatherAwareRouter"),
     (dict(router=dict(type='FFNExperts')), "router: unknown type 'FFNExperts'"),  # registered, not a router
     (dict(router='uar'), 'router must be a dict with a type'),
     (dict(router=dict(type='TopKRouter', top_k=3)), 'router: top_k must not be set here'),

@@ -135,7 +135,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--top-k', nargs='+', type=int, default=[2])
     parser.add_argument('--input-size', type=int, default=240, help='square crop; sizes the pos-embed too')
     parser.add_argument('--latency-runs', type=int, default=10, help='0 skips timing')
-    parser.add_argument('--router', default='topk', choices=list(ROUTERS))
+    parser.add_argument('--router', default=None, choices=list(ROUTERS),
+                        help="swap every variant's router (default: each variant's own)")
     parser.add_argument('--embed-dim', type=int, default=384)
     parser.add_argument('--depth', type=int, default=2)
     parser.add_argument('--patch-size', type=int, default=8)
@@ -161,10 +162,11 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
     image = torch.rand(1, 3, args.input_size, args.input_size)
     rows, models = [], {}
     for name in args.variants:
-        settings = [(None, None)] if name == 'dense' else [
+        dense = VARIANTS[name].get('experts', {}) is None
+        settings = [(None, None)] if dense else [
             (e, k) for e in args.num_experts for k in args.top_k if k <= e]
         for num_experts, top_k in settings:
-            extra = {} if name == 'dense' else dict(num_experts=num_experts, top_k=top_k)
+            extra = {} if dense else dict(num_experts=num_experts, top_k=top_k)
             model = MoFMEViT(**variant(name, args.router, embed_dim=args.embed_dim, depth=args.depth,
                                        patch_size=args.patch_size, img_size=args.input_size, **extra)).eval()
             params = int(sum(p.numel() for p in model.parameters()))

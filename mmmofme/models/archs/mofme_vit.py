@@ -235,9 +235,9 @@ class MoFMEViT(BaseModule):
         tokens = self.pos_embed(self.patch_embed(feats), grid)
         aux = {'loss_lb': x.new_zeros(()), 'loss_uc': x.new_zeros(())}
         for block in self.blocks:
-            tokens, layer_aux = block(tokens, task_ids)
+            tokens, layer_aux = block(tokens, task_ids, grid=grid)
             for name, value in layer_aux.items():
-                aux[name] = aux[name] + value
+                aux[name] = aux[name] + value if name in aux else value
         head_feats = self.unpatchify(tokens, *grid)
         out = self.tail(head_feats)
         if self.image_residual:

@@ -27,8 +27,8 @@ class FeedForward(nn.Module):
 class PreNormFeedForward(nn.Module):
     """The dense baseline's FFN branch: FFN(LN(x)); the caller adds the residual.
 
-    It has the call signature of an MoE layer (``task_ids`` accepted and ignored, an empty aux dict
-    returned), so a transformer block or a PR-MoE layer treats both alike.
+    It has the call signature of an MoE layer (``task_ids`` and ``grid`` accepted and ignored, an empty
+    aux dict returned), so a transformer block or a PR-MoE layer treats both alike.
 
     Shapes:
         x: (..., D) → ((..., D), {}).
@@ -39,7 +39,8 @@ class PreNormFeedForward(nn.Module):
         self.norm = nn.LayerNorm(dim)
         self.ffn = FeedForward(dim, mlp_ratio, dropout)
 
-    def forward(self, x: Tensor, task_ids: Optional[Tensor] = None) -> Tuple[Tensor, Dict[str, Tensor]]:
+    def forward(self, x: Tensor, task_ids: Optional[Tensor] = None,
+                grid: Optional[Tuple[int, int]] = None) -> Tuple[Tensor, Dict[str, Tensor]]:
         return self.ffn(self.norm(x)), {}
 
 
@@ -80,7 +81,8 @@ class TransformerBlock(nn.Module):
             :class:`PreNormFeedForward` (no aux losses) or an MoE layer.
 
     Shapes:
-        x: (B, T, D) → (B, T, D); ``task_ids``: (B,) or None.
+        x: (B, T, D) → (B, T, D); ``task_ids``: (B,) or None; ``grid``: the (H, W) token grid (H·W = T),
+        passed to the FFN branch when given.
     """
 
     def __init__(self, attn: nn.Module, ffn: nn.Module) -> None:
@@ -88,7 +90,11 @@ class TransformerBlock(nn.Module):
         self.attn = attn
         self.ffn = ffn
 
-    def forward(self, x: Tensor, task_ids: Optional[Tensor] = None) -> Tuple[Tensor, Dict[str, Tensor]]:
+    def forward(self, x: Tensor, task_ids: Optional[Tensor] = None,
+                grid: Optional[Tuple[int, int]] = None) -> Tuple[Tensor, Dict[str, Tensor]]:
         x = x + self.attn(x)
-        delta, aux = self.ffn(x, task_ids=task_ids)
+        if grid is None:
+            delta, aux = self.ffn(x, task_ids=task_ids)
+        else:
+            delta, aux = self.ffn(x, task_ids=task_ids, grid=grid)
         return x + delta, aux

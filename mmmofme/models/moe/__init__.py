@@ -1,12 +1,20 @@
 """Mixture-of-experts components: routers, expert sets, the shared sparse dispatch and the layer."""
 from .builder import build_part, registered_types
 from .dispatch import group_sizes, sparse_dispatch
-from .experts import ExpertsBase, FeatureModulationExperts, FFNExperts
+from .experts import ExpertsBase, FeatureModulationExperts, FFNExperts, MultiScaleExperts
 from .moe_layer import MoELayer
-from .routers import RouterOutput, TopKRouter, UncertaintyAwareRouter, uncertainty_calibration
+from .routers import (
+    RouterOutput,
+    TaskConditionedRouter,
+    TopKRouter,
+    UncertaintyAwareRouter,
+    WeatherAwareRouter,
+    uncertainty_calibration,
+)
 
 __all__ = [
     'build_part', 'registered_types', 'group_sizes', 'sparse_dispatch', 'ExpertsBase',
-    'FeatureModulationExperts', 'FFNExperts', 'MoELayer', 'RouterOutput', 'TopKRouter',
-    'UncertaintyAwareRouter', 'uncertainty_calibration'
+    'FeatureModulationExperts', 'FFNExperts', 'MultiScaleExperts', 'MoELayer', 'RouterOutput',
+    'TaskConditionedRouter', 'TopKRouter', 'UncertaintyAwareRouter', 'WeatherAwareRouter',
+    'uncertainty_calibration'
 ]

@@ -2,8 +2,9 @@
 
 An expert set tells the MoE layer three things:
 
-* ``prepare(x)``: the tokens routed to the experts, computed once for all experts (the per-token
-  normalisation for classic FFN experts; the shared ``Linear(LN(x))`` for feature-modulation experts);
+* ``prepare(x, grid)``: the tokens routed to the experts, computed once for all experts (the per-token
+  normalisation for classic FFN experts; the shared ``Linear(LN(x))`` for feature-modulation experts;
+  plus each token's multi-scale neighbourhood for MoWE's multi-scale experts);
 * ``expert_function(tokens)``: the ``expert_fn(i, rows)`` the dispatch calls once per expert with that
   expert's rows only; chosen once per layer call, so the inference fast path costs no per-expert checks;
 * ``finish(mixed)``: what follows the weighted mixture (identity; the shared FFN for FME).
@@ -16,7 +17,7 @@ CPU, the per-expert products run on weights packed once for oneDNN (:mod:`.packe
 same results to float rounding, much less time per skinny call.
 """
 import math
-from typing import Callable
+from typing import Callable, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -24,9 +25,11 @@ from mmengine.registry import MODELS
 from torch import Tensor, nn
 
 from ..layers import FeedForward
+from .builder import build_part
 from .packed import PackedExpertLinears, packed_linear, packed_path_usable
 
 ExpertFn = Callable[[int, Tensor], Tensor]
+Grid = Tuple[int, int, int]  # (B, H, W) of the token grid
 
 
 def _linear_init_(weight: Tensor, bias: Tensor) -> None:
@@ -45,8 +48,12 @@ class ExpertsBase(nn.Module):
 
     num_experts: int
 
-    def prepare(self, x: Tensor) -> Tensor:
-        """Tokens handed to the experts: (N, D) → (N, D_in). Identity by default."""
+    def prepare(self, x: Tensor, grid: Optional[Grid] = None) -> Tensor:
+        """Tokens handed to the experts: (N, D) → (N, D_in). Identity by default.
+
+        ``grid`` = (B, H, W) lays the N = B·H·W tokens out as images, for expert sets that look at a
+        token's neighbours (:class:`MultiScaleExperts`); token-wise ones ignore it.
+        """
         return x
 
     def expert_function(self, tokens: Tensor) -> ExpertFn:
@@ -103,7 +110,7 @@ class FFNExperts(ExpertsBase):
         self._packed_fc1 = PackedExpertLinears()
         self._packed_fc2 = PackedExpertLinears()
 
-    def prepare(self, x: Tensor) -> Tensor:
+    def prepare(self, x: Tensor, grid: Optional[Grid] = None) -> Tensor:
         return F.layer_norm(x, (self.dim, ))  # (x - mean) / std per token, shared by all experts
 
     def _folded_fc1(self) -> tuple:
@@ -157,7 +164,7 @@ class FeatureModulationExperts(ExpertsBase):
         self.ffn = FeedForward(dim, mlp_ratio, dropout)
         self._packed_modulation = PackedExpertLinears()
 
-    def prepare(self, x: Tensor) -> Tensor:
+    def prepare(self, x: Tensor, grid: Optional[Grid] = None) -> Tensor:
         return self.shared(self.norm(x))
 
     def expert_function(self, tokens: Tensor) -> ExpertFn:
@@ -176,3 +183,74 @@ class FeatureModulationExperts(ExpertsBase):
 
     def finish(self, mixed: Tensor) -> Tensor:
         return self.ffn(mixed)
+
+
+@MODELS.register_module()
+class MultiScaleExperts(ExpertsBase):
+    """MoWE's Multi-Scale Experts (MSE; Luo et al. 2023, "WM-MoE"): experts with different receptive fields.
+
+    The expert set wraps a token-wise one (``experts``: FFN experts for MoWE, feature-modulation experts
+    for MoWE + FME). Its prepared tokens u (N, D) are laid out on the token grid, and for each kernel
+    size k_s a depthwise k_s×k_s convolution gives the view u_s = u + DWConv_{k_s}(u). The experts are
+    split into ``len(kernel_sizes)`` contiguous groups; expert i of group s runs on u_s only. The
+    per-scale views are computed once for all tokens (a depthwise conv is cheap), so the sparse dispatch
+    still runs each expert on its own tokens only.
+
+    Args:
+        dim: Token dimension D (also the inner set's prepared width).
+        num_experts: E (≥ number of scales).
+        mlp_ratio, dropout: Passed to the inner expert set.
+        experts: Config of the inner, token-wise expert set.
+        kernel_sizes: Odd kernel sizes, one scale each (WM-MoE: 1, 3, 5, 7).
+
+    Shapes:
+        prepare: (N, D) with grid (B, H, W), N = B·H·W → (N, S·D); experts: (n_i, S·D) rows → (n_i, D_out).
+    """
+
+    def __init__(self,
+                 dim: int,
+                 num_experts: int,
+                 mlp_ratio: float = 4.0,
+                 dropout: float = 0.1,
+                 experts: dict = dict(type='FFNExperts'),
+                 kernel_sizes: Sequence[int] = (1, 3, 5, 7)) -> None:
+        super().__init__()
+        kernel_sizes = [int(k) for k in kernel_sizes]
+        if not kernel_sizes or any(k < 1 or k % 2 == 0 for k in kernel_sizes):
+            raise ValueError(f'experts.kernel_sizes must be odd sizes >= 1, got {kernel_sizes}')
+        if num_experts < len(kernel_sizes):
+            raise ValueError(f'MultiScaleExperts needs num_experts >= {len(kernel_sizes)} (one group per '
+                             f'kernel size), got {num_experts}')
+        self.inner = build_part(experts, ExpertsBase, 'experts.experts', dim=dim, num_experts=num_experts,
+                                mlp_ratio=mlp_ratio, dropout=dropout)
+        self.num_experts = num_experts
+        self.dim = dim
+        self.kernel_sizes = kernel_sizes
+        self.context = nn.ModuleList(nn.Conv2d(dim, dim, k, padding=k // 2, groups=dim) for k in kernel_sizes)
+        #: the scale group of each expert: contiguous groups of E / S experts
+        self.scale_of = [i * len(kernel_sizes) // num_experts for i in range(num_experts)]
+
+    def prepare(self, x: Tensor, grid: Optional[Grid] = None) -> Tensor:
+        if grid is None:
+            raise ValueError('MultiScaleExperts needs the token grid (B, H, W); call the MoE layer with '
+                             'grid=(H, W)')
+        b, h, w = grid
+        base = self.inner.prepare(x)
+        if base.shape[0] != b * h * w:
+            raise ValueError(f'MultiScaleExperts: {base.shape[0]} tokens do not fill a grid of {b}×{h}×{w}')
+        maps = base.reshape(b, h, w, -1).permute(0, 3, 1, 2)
+        views = [base + conv(maps).permute(0, 2, 3, 1).reshape(base.shape) for conv in self.context]
+        return torch.cat(views, dim=-1)
+
+    def expert_function(self, tokens: Tensor) -> ExpertFn:
+        inner = self.inner.expert_function(tokens)
+        width = tokens.shape[1] // len(self.kernel_sizes)
+
+        def run(expert: int, rows: Tensor) -> Tensor:
+            start = self.scale_of[expert] * width
+            return inner(expert, rows[:, start:start + width].contiguous())
+
+        return run
+
+    def finish(self, mixed: Tensor) -> Tensor:
+        return self.inner.finish(mixed)

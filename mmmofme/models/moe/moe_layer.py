@@ -14,7 +14,9 @@ class MoELayer(nn.Module):
 
     The variants differ only by their parts: MoE = TopK/UaR router + :class:`FFNExperts`; MoFME =
     router + :class:`FeatureModulationExperts`; MMoE = a router with one gate per task + FFN experts;
-    PR-MoE = router + FFN experts + a dense ``residual`` FFN added to the mixture (DeepSpeed-MoE).
+    PR-MoE = router + FFN experts + a dense ``residual`` FFN added to the mixture (DeepSpeed-MoE);
+    M³ViT = :class:`~.routers.TaskConditionedRouter` + FFN experts; MoWE = the weather-aware router +
+    :class:`~.experts.MultiScaleExperts`.
     The router reads the un-normalised residual stream, as in the released code.
 
     After each forward, ``last_indices`` (B, T, k) and ``last_expert_counts`` (E,) hold the routing
@@ -27,7 +29,9 @@ class MoELayer(nn.Module):
             (a :class:`~mmmofme.models.layers.PreNormFeedForward`).
 
     Shapes:
-        x: (B, T, D); task_ids: (B,) long or None → ((B, T, D), {'loss_lb': (), 'loss_uc': ()}).
+        x: (B, T, D); task_ids: (B,) long or None; grid: the (H, W) token grid, H·W = T, for expert
+        sets that look at neighbours (MoWE's) → ((B, T, D), {'loss_lb': (), 'loss_uc': (), + the
+        router's own losses}).
     """
 
     def __init__(self,
@@ -44,7 +48,10 @@ class MoELayer(nn.Module):
         self.last_indices: Optional[Tensor] = None
         self.last_expert_counts: Optional[Tensor] = None
 
-    def forward(self, x: Tensor, task_ids: Optional[Tensor] = None) -> Tuple[Tensor, Dict[str, Tensor]]:
+    def forward(self,
+                x: Tensor,
+                task_ids: Optional[Tensor] = None,
+                grid: Optional[Tuple[int, int]] = None) -> Tuple[Tensor, Dict[str, Tensor]]:
         b, t, d = x.shape
         tokens = x.reshape(b * t, d)
         token_tasks = None
@@ -52,7 +59,7 @@ class MoELayer(nn.Module):
             token_tasks = task_ids.repeat_interleave(t)
         route = self.router(tokens, token_tasks)
 
-        routed = self.experts.prepare(tokens)
+        routed = self.experts.prepare(tokens, None if grid is None else (b, *grid))
         mixed = sparse_dispatch(routed, route.indices, route.weights, self.experts.expert_function(routed),
                                 self.experts.num_experts)
         out = self.experts.finish(mixed)
@@ -67,4 +74,5 @@ class MoELayer(nn.Module):
             aux['loss_uc'] = uncertainty_loss(route.variance, route.indices)
         else:
             aux['loss_uc'] = route.probs.new_zeros(())
+        aux.update(route.aux)  # the router's own losses (MoWE's loss_wcl)
         return out.view(b, t, d), aux
