@@ -87,3 +87,12 @@ def test_every_shipped_config_builds_with_its_recorded_parameter_count(path):
     if restorer is not None:
         counts['restorer'] = sum(p.numel() for p in restorer.parameters())
     assert counts == RECORDED[str(path.relative_to(ROOT))]
+
+
+@pytest.mark.parametrize('path', SHIPPED, ids=lambda p: str(p.relative_to(ROOT)))
+def test_an_epoch_loop_gets_a_sampler_whose_epochs_end(path):
+    """InfiniteSampler under EpochBasedTrainLoop never ends epoch 1: training would never finish."""
+    cfg = Config.fromfile(str(path))
+    loop = (cfg.get('train_cfg') or {}).get('type', '')
+    sampler = ((cfg.get('train_dataloader') or {}).get('sampler') or {}).get('type', '')
+    assert not (loop == 'EpochBasedTrainLoop' and sampler == 'InfiniteSampler'), f'{path}: {loop} + {sampler}'

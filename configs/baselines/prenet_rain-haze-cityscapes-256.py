@@ -2,6 +2,5 @@
 # schedule (AdamW 0.5e-4 cosine, 200 epochs, batch 64), as every baseline here.
 _base_ = ['../_base_/models/prenet.py', '../_base_/datasets/rain_haze_cityscapes.py',
           '../_base_/schedules/adamw_cosine_200e.py', '../_base_/default_runtime.py']
-# the paper's batch (lr 0.5e-4 is set for it); an epoch loop needs a sampler whose epochs end (the dataset
-# base's InfiniteSampler never ends epoch 1 under EpochBasedTrainLoop)
-train_dataloader = dict(batch_size=64, sampler=dict(type='DefaultSampler', shuffle=True))
+# the paper's batch (lr 0.5e-4 is set for it)
+train_dataloader = dict(batch_size=64)

@@ -3,6 +3,5 @@
 _base_ = ['../_base_/models/transweather.py', '../_base_/datasets/allweather.py',
           '../_base_/schedules/adamw_cosine_200e.py', '../_base_/default_runtime.py']
 model = dict(test_cfg=dict(crop_size=240))
-# the paper's batch (lr 0.5e-4 is set for it); an epoch loop needs a sampler whose epochs end (the dataset
-# base's InfiniteSampler never ends epoch 1 under EpochBasedTrainLoop)
-train_dataloader = dict(batch_size=64, sampler=dict(type='DefaultSampler', shuffle=True))
+# the paper's batch (lr 0.5e-4 is set for it)
+train_dataloader = dict(batch_size=64)

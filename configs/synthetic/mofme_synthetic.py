@@ -16,7 +16,9 @@ model = dict(generator={{_base_.mofme_cpu}}, test_cfg=dict(crop_size=crop, strid
 # Identity pairs (clean -> clean) next to the four weathers: a deweathering stage in front of a driving
 # stack must leave clean frames and the clean parts of a frame (most of a raindrop image) untouched.
 train_weathers = ['rain', 'fog', 'snow', 'raindrop', 'clean']
-train_dataloader = dict(batch_size=8, dataset=dict(weathers=train_weathers, pipeline=[
+# an iteration loop: the sampler never ends an epoch (the dataset base's ends them, for epoch loops)
+train_dataloader = dict(batch_size=8, sampler=dict(type='InfiniteSampler', shuffle=True), dataset=dict(
+    weathers=train_weathers, pipeline=[
     dict(type='LoadImageFromFile', key='img', color_type='color', channel_order='rgb'),
     dict(type='LoadImageFromFile', key='gt', color_type='color', channel_order='rgb'),
     dict(type='SetValues', dictionary=dict(scale=1)),

@@ -33,7 +33,9 @@ train_dataloader = dict(
     num_workers=2,
     batch_size=8,
     persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
+    # epochs that end: the paper configs run EpochBasedTrainLoop (iteration-based configs, e.g. the CPU
+    # demo's, set InfiniteSampler themselves)
+    sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(type=dataset_type, layout='synthetic', data_root=data_root, split='train', weathers=weathers,
                  pipeline=train_pipeline))
 val_dataloader = dict(
