@@ -1,6 +1,12 @@
 """Train any mmagic / mmsegmentation / mmdetection config (the config's ``default_scope`` decides).
 
-    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp] [--cfg-options k=v ...]
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--trust-checkpoint] [--amp]
+        [--cfg-options k=v ...]
+
+Resuming unpickles the checkpoint in full (optimizer, message hub), which can run code from the file,
+so ``--resume`` accepts only checkpoints this work dir's run wrote (their SHA-256 is in
+``WORK_DIR/checkpoint_ledger.json``); ``--trust-checkpoint`` accepts another file the user vouches for.
+``load_from`` is read weights-only.
 """
 import mmmofme  # noqa: F401  (first: it silences the stack's import-time warnings)
 
@@ -9,12 +15,14 @@ import argparse
 import os
 import os.path as osp
 import sys
+from typing import Optional
 
 from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner, find_latest_checkpoint
 
-from mmmofme.utils.checkpoint import install_checkpoint_loader
+from mmmofme.utils.checkpoint import CheckpointError, install_checkpoint_loader, load_weights_only
+from mmmofme.utils.checkpoint_ledger import LEDGER_NAME, CheckpointLedgerHook, written_by_run
 
 
 def parse_args() -> argparse.Namespace:
@@ -24,6 +32,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--resume', nargs='?', type=str, const='auto',
                         help='resume from CKPT, or from the latest checkpoint in the work dir when no '
                         'path is given')
+    parser.add_argument('--trust-checkpoint', action='store_true',
+                        help='resume from a checkpoint this work dir did not write (it is unpickled in '
+                        'full, which can run code from the file: only for files you trust)')
     parser.add_argument('--amp', action='store_true', help='automatic mixed precision (GPU only)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config entries, e.g. train_cfg.max_iters=100')
@@ -62,22 +73,45 @@ def main() -> None:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
 
-    trusted = []
-    if args.resume == 'auto':
-        cfg.resume, cfg.load_from = True, None
-        latest = find_latest_checkpoint(cfg.work_dir) if osp.isdir(cfg.work_dir) else None
-        if latest:
-            trusted.append(latest)
-    elif args.resume is not None:
-        if not osp.isfile(args.resume):
-            exit_with(f'{args.resume}: checkpoint to resume from not found')
-        cfg.resume, cfg.load_from = True, args.resume
-        trusted.append(args.resume)
+    if args.resume is None and cfg.get('resume'):  # `resume = True` in the config file
+        args.resume = cfg.get('load_from') or 'auto'
+    resume_from = resume_checkpoint(args, cfg)
+    if resume_from is not None:
+        cfg.resume, cfg.load_from = True, resume_from or None
+    elif cfg.get('load_from'):
+        try:  # fail fast, naming the file, before building anything
+            load_weights_only(cfg.load_from)
+        except CheckpointError as err:
+            exit_with(str(err))
     # Resuming needs the run's full state; any other checkpoint (load_from) is read weights-only.
-    install_checkpoint_loader(trusted=trusted)
+    install_checkpoint_loader(trusted=[resume_from] if resume_from else [])
 
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
-    runner.train()
+    runner.register_hook(CheckpointLedgerHook(), priority='LOWEST')
+    try:
+        runner.train()
+    except CheckpointError as err:
+        exit_with(str(err))
+
+
+def resume_checkpoint(args: argparse.Namespace, cfg: Config) -> Optional[str]:
+    """The file ``--resume`` resumes from ('' when the work dir has none yet; None without --resume),
+    checked to be one this work dir's run wrote unless ``--trust-checkpoint``."""
+    if args.resume is None:
+        return None
+    if args.resume == 'auto':
+        path = find_latest_checkpoint(cfg.work_dir) if osp.isdir(cfg.work_dir) else None
+        if not path:
+            return ''
+    else:
+        path = args.resume
+    if not osp.isfile(path):
+        exit_with(f'{path}: checkpoint to resume from not found')
+    if not args.trust_checkpoint and not written_by_run(path, cfg.work_dir):
+        exit_with(f'{path}: refused: not a checkpoint this run wrote (its SHA-256 is not in '
+                  f'{osp.join(cfg.work_dir, LEDGER_NAME)}); resuming unpickles it in full, which can run '
+                  f'code from the file. Add --trust-checkpoint if you trust it')
+    return path
 
 
 if __name__ == '__main__':
