@@ -23,6 +23,7 @@ from mmengine.runner import Runner, find_latest_checkpoint
 
 from mmmofme.utils.checkpoint import CheckpointError, install_checkpoint_loader, load_weights_only
 from mmmofme.utils.checkpoint_ledger import LEDGER_NAME, CheckpointLedgerHook, written_by_run
+from mmmofme.utils.tool_errors import one_line_errors
 
 
 def parse_args() -> argparse.Namespace:
@@ -86,12 +87,11 @@ def main() -> None:
     # Resuming needs the run's full state; any other checkpoint (load_from) is read weights-only.
     install_checkpoint_loader(trusted=[resume_from] if resume_from else [])
 
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
-    runner.register_hook(CheckpointLedgerHook(), priority='LOWEST')
-    try:
+    with one_line_errors(args.config, building=True):  # unknown type / argument / value in the config
+        runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    with one_line_errors(args.config):  # unknown dataset type, broken data, unfit checkpoint
+        runner.register_hook(CheckpointLedgerHook(), priority='LOWEST')
         runner.train()
-    except CheckpointError as err:
-        exit_with(str(err))
 
 
 def resume_checkpoint(args: argparse.Namespace, cfg: Config) -> Optional[str]:

@@ -89,9 +89,9 @@ def load_weights_only(path: str, map_location: str = 'cpu') -> dict:
                               f'rest safely; save its state_dict alone, or upgrade torch')
     try:
         names = torch.serialization.get_unsafe_globals_in_checkpoint(path)
-    except Exception as err:  # noqa: BLE001 - legacy (non-zip) format with extra objects, ...
-        raise CheckpointError(f'{path}: refused: holds objects other than weights in a format that cannot '
-                              f'be inspected safely ({_one_line(err)})') from None
+    except Exception as err:  # noqa: BLE001 - garbage, or a legacy (non-zip) file with extra objects
+        raise CheckpointError(f'{path}: not a readable PyTorch checkpoint, or a legacy-format one holding '
+                              f'more than weights ({_one_line(err)})') from None
     foreign = sorted(n for n in names if not _is_run_state(n))
     if foreign:
         raise CheckpointError(f'{path}: refused: the file would call {", ".join(foreign)} when loaded, '
@@ -143,6 +143,23 @@ def read_checkpoint(path: str, prefixes: Sequence[str] = ()) -> Dict[str, Tensor
     return strip_prefix(state, prefixes)
 
 
+def check_weights_fit(module: nn.Module, state_dict: Dict[str, Tensor], source: str, part: str,
+                      allow_unexpected: bool = False) -> None:
+    """Raise a one-line :class:`CheckpointError` naming ``source`` unless ``state_dict`` fits ``module``:
+    every key present with its shape (and, unless ``allow_unexpected``, no other key)."""
+    expected = module.state_dict()
+    missing = sorted(set(expected) - set(state_dict))
+    unexpected = [] if allow_unexpected else sorted(set(state_dict) - set(expected))
+    mismatched = [f'{k} {tuple(state_dict[k].shape)} vs {tuple(v.shape)}' for k, v in expected.items()
+                  if k in state_dict and state_dict[k].shape != v.shape]
+    if missing or unexpected or mismatched:
+        problems = [f'{len(items)} {what} (e.g. {items[:2]})'
+                    for what, items in (('missing keys', missing), ('unexpected keys', unexpected),
+                                        ('shape mismatches', mismatched)) if items]
+        raise CheckpointError(f'{source}: checkpoint does not fit the {part} '
+                              f'{type(module).__name__}: {"; ".join(problems)}')
+
+
 def load_weights_into(module: nn.Module, state_dict: Dict[str, Tensor], source: str, part: str) -> None:
     """Load ``state_dict`` into ``module`` strictly, failing with one line that names ``source``.
 
@@ -152,17 +169,7 @@ def load_weights_into(module: nn.Module, state_dict: Dict[str, Tensor], source: 
         source: file the weights came from (for the error message).
         part: what ``module`` is, e.g. ``'restorer'`` (for the error message).
     """
-    expected = module.state_dict()
-    missing = sorted(set(expected) - set(state_dict))
-    unexpected = sorted(set(state_dict) - set(expected))
-    mismatched = [f'{k} {tuple(state_dict[k].shape)} vs {tuple(v.shape)}' for k, v in expected.items()
-                  if k in state_dict and state_dict[k].shape != v.shape]
-    if missing or unexpected or mismatched:
-        problems = [f'{len(items)} {what} (e.g. {items[:2]})'
-                    for what, items in (('missing keys', missing), ('unexpected keys', unexpected),
-                                        ('shape mismatches', mismatched)) if items]
-        raise CheckpointError(f'{source}: checkpoint does not fit the {part} '
-                              f'{type(module).__name__}: {"; ".join(problems)}')
+    check_weights_fit(module, state_dict, source, part)
     module.load_state_dict(state_dict, strict=True)
     # Keep Runner.train()'s init_weights() from re-initialising the loaded weights (mmengine BaseModule
     # skips children whose `is_init` is set; for a plain nn.Module this is just an attribute).
