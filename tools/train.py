@@ -6,7 +6,9 @@
 Resuming unpickles the checkpoint in full (optimizer, message hub), which can run code from the file,
 so ``--resume`` accepts only checkpoints this work dir's run wrote (their SHA-256 is in
 ``WORK_DIR/checkpoint_ledger.json``); ``--trust-checkpoint`` accepts another file the user vouches for.
-``load_from`` is read weights-only.
+``load_from`` is read weights-only. Checkpoints also carry the random generator states
+(``mmmofme.utils.rng_state``), so a resumed run continues with the numbers the interrupted one would
+have drawn.
 """
 import mmmofme  # noqa: F401  (first: it silences the stack's import-time warnings)
 
@@ -23,6 +25,7 @@ from mmengine.runner import Runner, find_latest_checkpoint
 
 from mmmofme.utils.checkpoint import CheckpointError, install_checkpoint_loader, load_weights_only
 from mmmofme.utils.checkpoint_ledger import LEDGER_NAME, CheckpointLedgerHook, written_by_run
+from mmmofme.utils.rng_state import RandomStateHook
 from mmmofme.utils.tool_errors import one_line_errors
 
 
@@ -79,6 +82,8 @@ def main() -> None:
     resume_from = resume_checkpoint(args, cfg)
     if resume_from is not None:
         cfg.resume, cfg.load_from = True, resume_from or None
+        if resume_from:
+            keep_seed_of(resume_from, cfg)
     elif cfg.get('load_from'):
         try:  # fail fast, naming the file, before building anything
             load_weights_only(cfg.load_from)
@@ -91,7 +96,20 @@ def main() -> None:
         runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     with one_line_errors(args.config):  # unknown dataset type, broken data, unfit checkpoint
         runner.register_hook(CheckpointLedgerHook(), priority='LOWEST')
+        runner.register_hook(RandomStateHook())
         runner.train()
+
+
+def keep_seed_of(checkpoint: str, cfg: Config) -> None:
+    """Build the resumed run with the seed of the run it continues.
+
+    mmengine re-seeds from the checkpoint only after the data samplers (seeded from the global seed
+    when a config leaves ``randomness.seed`` unset) are built, so with a random seed the resumed run
+    would read the data in another order.
+    """
+    seed = (load_weights_only(checkpoint).get('meta') or {}).get('seed')
+    if isinstance(seed, int) and cfg.get('randomness', {}).get('seed') is None:
+        cfg.randomness = dict(cfg.get('randomness', {}), seed=seed)
 
 
 def resume_checkpoint(args: argparse.Namespace, cfg: Config) -> Optional[str]:
