@@ -24,6 +24,7 @@ from mmmofme.utils.checkpoint import (
     load_state_dict,
     load_weights_only,
 )
+from mmmofme.utils.dist import prepare_cpu_distributed
 from mmmofme.utils.tool_errors import one_line_errors
 
 
@@ -85,6 +86,7 @@ def main() -> None:
         enable_painting(cfg, args.show_dir)
 
     install_checkpoint_loader()
+    prepare_cpu_distributed(cfg, args.launcher)  # gloo + CPU DDP where mmengine 0.10.7 assumes CUDA
     with one_line_errors(args.config, building=True):  # unknown type / argument / value in the config
         runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     with one_line_errors(args.config):  # unknown dataset type, broken data, unfit checkpoint

@@ -25,6 +25,7 @@ from mmengine.runner import Runner, find_latest_checkpoint
 
 from mmmofme.utils.checkpoint import CheckpointError, install_checkpoint_loader, load_weights_only
 from mmmofme.utils.checkpoint_ledger import LEDGER_NAME, CheckpointLedgerHook, written_by_run
+from mmmofme.utils.dist import prepare_cpu_distributed
 from mmmofme.utils.rng_state import RandomStateHook
 from mmmofme.utils.tool_errors import one_line_errors
 
@@ -92,6 +93,7 @@ def main() -> None:
     # Resuming needs the run's full state; any other checkpoint (load_from) is read weights-only.
     install_checkpoint_loader(trusted=[resume_from] if resume_from else [])
 
+    prepare_cpu_distributed(cfg, args.launcher)  # gloo + CPU DDP where mmengine 0.10.7 assumes CUDA
     with one_line_errors(args.config, building=True):  # unknown type / argument / value in the config
         runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     with one_line_errors(args.config):  # unknown dataset type, broken data, unfit checkpoint

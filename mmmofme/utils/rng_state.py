@@ -61,19 +61,44 @@ class _RestoreBeforeNext:
 
 
 class RandomStateHook(Hook):
-    """Saves the generator states of every rank in each checkpoint and restores them on resume."""
+    """Saves the generator states of every rank in each checkpoint and restores them on resume.
+
+    mmengine writes checkpoints on rank 0 only (``Runner.save_checkpoint`` is ``master_only``), so the
+    states of all ranks are gathered beforehand, at the points where ``CheckpointHook`` may save (after
+    each training iteration / epoch, before validation); this hook runs before it there. One small
+    ``all_gather_object`` per iteration in distributed runs; nothing in a single process.
+    """
 
     priority = 'VERY_HIGH'
 
     def __init__(self) -> None:
+        self._states: Optional[List[Dict[str, Any]]] = None  # every rank's, as of the last snapshot
+        self._before_val: Optional[List[Dict[str, Any]]] = None
         self._resumed: Optional[Dict[str, Any]] = None
-        self._before_val: Optional[Dict[str, Any]] = None
+
+    @staticmethod
+    def _gather() -> List[Dict[str, Any]]:
+        local = get_rng_state()
+        return all_gather_object(local) if get_world_size() > 1 else [local]
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        self._states = self._gather()
+
+    def after_train_epoch(self, runner) -> None:
+        self._states = self._gather()
+
+    def before_val(self, runner) -> None:
+        self._before_val = self._gather()
+
+    def after_val(self, runner) -> None:
+        if self._before_val is not None:  # validation leaves the training streams as they were
+            set_rng_state(self._before_val[get_rank()])
+            self._before_val = None
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         # Inside validation (a best checkpoint), the training streams are those saved before it.
-        local = self._before_val if self._before_val is not None else get_rng_state()
-        states: List[Dict[str, Any]] = all_gather_object(local) if get_world_size() > 1 else [local]
-        checkpoint[CHECKPOINT_KEY] = states
+        states = self._before_val if self._before_val is not None else self._states
+        checkpoint[CHECKPOINT_KEY] = states if states is not None else [get_rng_state()]
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         states = checkpoint.get(CHECKPOINT_KEY)
@@ -94,11 +119,3 @@ class RandomStateHook(Hook):
         else:  # epoch-based: a new epoch starts, nothing is re-read
             set_rng_state(self._resumed)
         self._resumed = None
-
-    def before_val(self, runner) -> None:
-        self._before_val = get_rng_state()
-
-    def after_val(self, runner) -> None:
-        if self._before_val is not None:
-            set_rng_state(self._before_val)
-            self._before_val = None
