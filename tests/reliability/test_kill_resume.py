@@ -56,9 +56,9 @@ def test_sigkill_after_a_checkpoint_then_resume_is_bit_identical(tmp_path):
     data = tmp_path / 'pairs'
     make_pairs(data)
     straight, killed = tmp_path / 'straight', tmp_path / 'killed'
-    run = subprocess.run(train_command(straight, data), env=environment(), capture_output=True, text=True)
-    assert run.returncode == 0, run.stderr[-3000:]
-
+    log = open(tmp_path / 'straight.log', 'w')
+    run = subprocess.Popen(train_command(straight, data), env=environment(), stdout=log,
+                           stderr=subprocess.STDOUT)  # alongside the victim: two cores
     victim = subprocess.Popen(train_command(killed, data), env=environment(), stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     ledger, deadline = killed / LEDGER_NAME, time.time() + 300
@@ -69,6 +69,8 @@ def test_sigkill_after_a_checkpoint_then_resume_is_bit_identical(tmp_path):
     assert victim.wait() == -signal.SIGKILL  # killed, not finished
     assert not (killed / f'iter_{MAX_ITERS}.pth').exists()
 
+    assert run.wait() == 0, (tmp_path / 'straight.log').read_text()[-3000:]
+    log.close()
     resumed = subprocess.run(train_command(killed, data, '--resume'), env=environment(), capture_output=True,
                              text=True)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
