@@ -6,16 +6,6 @@
 # every node with NNODES and either NODE_RANK + MASTER_ADDR + PORT (static rendezvous) or
 # RDZV_ENDPOINT=host:port (+ RDZV_ID) for torchrun's c10d rendezvous.
 set -euo pipefail
-CONFIG=$1
+source "$(dirname "$0")/torchrun_launch.sh"
 NPROC=$2
-NNODES=${NNODES:-1}
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-if [ -n "${RDZV_ENDPOINT:-}" ]; then
-  RENDEZVOUS=(--rdzv-backend=c10d --rdzv-endpoint="$RDZV_ENDPOINT" --rdzv-id="${RDZV_ID:-mmmofme}")
-else
-  RENDEZVOUS=(--node_rank="${NODE_RANK:-0}" --master_addr="${MASTER_ADDR:-127.0.0.1}"
-              --master_port="${PORT:-29500}")
-fi
-PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" \
-"${TORCHRUN:-torchrun}" --nnodes="$NNODES" "${RENDEZVOUS[@]}" --nproc_per_node="$NPROC" \
-  "$ROOT/tools/train.py" "$CONFIG" --launcher pytorch "${@:3}"
+torchrun_launch train.py "$1" "${@:3}"

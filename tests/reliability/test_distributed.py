@@ -7,10 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 import torch
+from reliability_helpers import make_pairs
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -18,18 +17,6 @@ GLOBAL_BATCH, STEPS = 4, 4
 # Float32 sums in another order (two half-batch means averaged by DDP vs one batch mean) over 4 AdamW
 # steps: measured max |Δw| = 7.5e-7 (docs/reliability.md); stated tolerance 1e-5.
 WEIGHT_TOLERANCE = 1e-5
-
-
-def make_pairs(root: Path, n: int = 8) -> None:
-    """Pairs at exactly the crop size (32×32): the test config has no random crop or flip, so both runs
-    see the same pixels."""
-    rng = np.random.default_rng(0)
-    for sub in ('input', 'gt'):
-        (root / sub).mkdir(parents=True)
-    for i in range(n):
-        clean = cv2.resize(rng.integers(0, 256, (4, 4, 3)).astype(np.float32), (32, 32)).clip(0, 255)
-        cv2.imwrite(str(root / 'gt' / f'{i}.png'), clean.astype(np.uint8))
-        cv2.imwrite(str(root / 'input' / f'{i}.png'), (0.55 * clean + 0.45 * 230).astype(np.uint8))
 
 
 def write_config(path: Path, data_root: Path, batch_per_process: int) -> None:
@@ -67,7 +54,7 @@ def psnr_ssim(output: str) -> tuple:
 
 def test_two_cpu_processes_train_like_one_and_evaluate_like_one(tmp_path):
     data = tmp_path / 'pairs'
-    make_pairs(data)
+    make_pairs(data, 8, (32, 32))
     write_config(tmp_path / 'two.py', data, GLOBAL_BATCH // 2)
     write_config(tmp_path / 'one.py', data, GLOBAL_BATCH)
     two = subprocess.Popen(['bash', str(ROOT / 'tools' / 'dist_train.sh'), str(tmp_path / 'two.py'), '2',

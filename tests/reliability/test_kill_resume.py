@@ -8,10 +8,9 @@ import sys
 import time
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 import torch
+from reliability_helpers import make_pairs
 
 from mmmofme.utils.checkpoint_ledger import LEDGER_NAME
 
@@ -19,16 +18,6 @@ ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / 'tests' / 'configs' / 'tiny_restorer.py'
 pytestmark = pytest.mark.slow
 MAX_ITERS, INTERVAL = 12, 4
-
-
-def make_pairs(root: Path, n: int = 6) -> None:
-    rng = np.random.default_rng(0)
-    for sub in ('input', 'gt'):
-        (root / sub).mkdir(parents=True)
-    for i in range(n):
-        clean = cv2.resize(rng.integers(0, 256, (5, 7, 3)).astype(np.float32), (56, 40)).clip(0, 255)
-        cv2.imwrite(str(root / 'gt' / f'{i}.png'), clean.astype(np.uint8))
-        cv2.imwrite(str(root / 'input' / f'{i}.png'), (0.55 * clean + 0.45 * 230).astype(np.uint8))
 
 
 def train_command(work_dir: Path, data_root: Path, *extra: str) -> list:
@@ -54,7 +43,7 @@ def logged_losses(work_dir: Path) -> dict:
 
 def test_sigkill_after_a_checkpoint_then_resume_is_bit_identical(tmp_path):
     data = tmp_path / 'pairs'
-    make_pairs(data)
+    make_pairs(data, 6, (40, 56))
     straight, killed = tmp_path / 'straight', tmp_path / 'killed'
     log = open(tmp_path / 'straight.log', 'w')
     run = subprocess.Popen(train_command(straight, data), env=environment(), stdout=log,
