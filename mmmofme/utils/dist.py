@@ -4,8 +4,10 @@ mmengine 0.10.7's ``init_dist('pytorch')`` calls ``torch.cuda.set_device`` whate
 no NVIDIA driver" on a CPU machine, also with ``dist_cfg.backend='gloo'``), and its DDP wrapper passes
 ``device_ids=[LOCAL_RANK]``, which DDP rejects for a CPU module. The Runner initialises the process
 group only if none exists, and builds the wrapper from ``model_wrapper_cfg`` when given one, so
-:func:`prepare_cpu_distributed` does both first. With CUDA present it does nothing: the GPU (nccl)
-path stays mmengine's own.
+:func:`prepare_cpu_distributed` does both first. The wrapper it names, :class:`CPUDistributedDataParallel`,
+also turns SyncBN layers (mmseg / mmdet configs use them) into plain BN, since SyncBN runs on GPUs only
+(mmengine does the same for non-distributed runs); BN statistics are then per process. With CUDA present
+it does nothing: the GPU (nccl) path stays mmengine's own.
 """
 import datetime
 import os
@@ -13,9 +15,20 @@ from typing import Any
 
 import torch
 import torch.distributed as torch_dist
-from torch import Tensor
+from mmengine.model import MMDistributedDataParallel, revert_sync_batchnorm
+from mmengine.registry import MODEL_WRAPPERS
+from torch import Tensor, nn
 
-__all__ = ['prepare_cpu_distributed', 'is_distributed', 'all_reduce_sum']
+__all__ = ['prepare_cpu_distributed', 'is_distributed', 'all_reduce_sum', 'CPUDistributedDataParallel']
+
+
+@MODEL_WRAPPERS.register_module()
+class CPUDistributedDataParallel(MMDistributedDataParallel):
+    """mmengine's DDP wrapper for CPU modules: no device ids, SyncBN reverted to BN first."""
+
+    def __init__(self, module: nn.Module, **kwargs) -> None:
+        kwargs['device_ids'] = None
+        super().__init__(module=revert_sync_batchnorm(module), **kwargs)
 
 
 def is_distributed() -> bool:
@@ -45,9 +58,8 @@ def prepare_cpu_distributed(cfg: Any, launcher: str) -> bool:
         timeout = datetime.timedelta(seconds=dist_cfg.get('timeout', 1800))
         torch_dist.init_process_group(backend='gloo', timeout=timeout)
     wrapper = dict(cfg.get('model_wrapper_cfg') or {})
-    wrapper.setdefault('type', 'MMDistributedDataParallel')
-    if wrapper['type'] in ('MMDistributedDataParallel', 'DistributedDataParallel'):
-        wrapper['device_ids'] = None  # a CPU module: DDP takes no device ids
+    if wrapper.get('type', 'MMDistributedDataParallel') == 'MMDistributedDataParallel':
+        wrapper['type'] = 'CPUDistributedDataParallel'  # no device ids, SyncBN → BN
         wrapper.setdefault('broadcast_buffers', False)  # as mmengine's default wrapper
         wrapper.setdefault('find_unused_parameters', cfg.get('find_unused_parameters', False))
     cfg.model_wrapper_cfg = wrapper
