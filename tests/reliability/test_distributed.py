@@ -69,7 +69,7 @@ def write_allweather_test(root: Path) -> None:
                 cv2.imwrite(str(root / split / sub / name), rng.integers(0, 256, (32, 48, 3), dtype=np.uint8))
 
 
-def test_metrics(output: str) -> dict:
+def evaluation_metrics(output: str) -> dict:
     """The metrics of the last ``Iter(test)`` line: ``{'rain+fog/PSNR': '...', ...}``."""
     lines = [line for line in output.splitlines() if 'Iter(test)' in line]
     assert lines, output[-2000:]
@@ -117,7 +117,7 @@ def test_two_cpu_processes_train_like_one_and_evaluate_like_one(tmp_path):
     two_test_output = two_test.communicate()[0]
     assert two_test.returncode == 0, two_test_output[-4000:]
     assert one_test.returncode == 0, one_test.stderr[-3000:]
-    assert test_metrics(two_test_output) == test_metrics(one_test.stdout + one_test.stderr)
+    assert evaluation_metrics(two_test_output) == evaluation_metrics(one_test.stdout + one_test.stderr)
 
 
 def segmentation_metrics(output: str) -> tuple:
