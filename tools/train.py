@@ -109,7 +109,10 @@ def keep_seed_of(checkpoint: str, cfg: Config) -> None:
     when a config leaves ``randomness.seed`` unset) are built, so with a random seed the resumed run
     would read the data in another order.
     """
-    seed = (load_weights_only(checkpoint).get('meta') or {}).get('seed')
+    try:
+        seed = (load_weights_only(checkpoint).get('meta') or {}).get('seed')
+    except CheckpointError:  # a --trust-checkpoint file holding more than run state: mmengine re-seeds
+        return
     if isinstance(seed, int) and cfg.get('randomness', {}).get('seed') is None:
         cfg.randomness = dict(cfg.get('randomness', {}), seed=seed)
 
