@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 GLOBAL_BATCH, STEPS = 4, 4
 # Float32 sums in another order (two half-batch means averaged by DDP vs one batch mean) over 4 AdamW
-# steps: measured max |Δw| = 7.5e-7 (docs/reliability.md); stated tolerance 1e-5.
+# steps: measured max |Δw| = 2.1e-6 (docs/reliability.md); stated tolerance 1e-5.
 WEIGHT_TOLERANCE = 1e-5
 
 
@@ -98,7 +98,10 @@ def test_two_cpu_processes_train_like_one_and_evaluate_like_one(tmp_path):
     single = torch.load(tmp_path / 'w1' / 'rank0_probe.pth', weights_only=True)
     for key, value in rank0['state_dict'].items():
         assert torch.equal(value, rank1['state_dict'][key]), key  # DDP: the very same weights
-        torch.testing.assert_close(value, single['state_dict'][key], rtol=0, atol=WEIGHT_TOLERANCE)
+    gap = max((value - single['state_dict'][key]).abs().max().item()
+              for key, value in rank0['state_dict'].items())
+    print(f'max |w(2 processes) - w(1 process)| after {STEPS} steps: {gap:.1e}')  # pytest -s shows it
+    assert gap <= WEIGHT_TOLERANCE
     assert len(rank0['losses']) == len(single['losses']) == STEPS
     for step0, step1, step in zip(rank0['losses'], rank1['losses'], single['losses']):
         # the load-balance loss is over the global batch: the same on both ranks and in one process
