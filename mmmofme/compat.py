@@ -6,16 +6,13 @@
 * a tensor's in-place version counter (``Tensor._version``): tells the packed copies when a weight
   changed. Without it :func:`tensor_version` gives None, which never matches, so weights are re-packed
   on every call (correct, slower).
-* torch's weights-only allow-list (``torch._weights_only_unpickler._get_allowed_globals``): lets the
-  checkpoint reader skip non-weight objects inertly. Without it :func:`weights_only_allowed_globals`
-  gives None and only ``torch.load(weights_only=True)`` reads checkpoints.
 * the channel conversion flag of mmengine's ``ImgDataPreprocessor`` (``_channel_conversion``; mmseg's
   ``SegDataPreProcessor`` has a public ``channel_conversion``).
 
 ``MMMOFME_PUBLIC_ONLY=1`` (read at import) disables every private path, to test the fallbacks.
 """
 import os
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Optional, Tuple
 
 import torch
 from torch import Tensor
@@ -74,17 +71,6 @@ def tensor_version(tensor: Tensor) -> Optional[int]:
     if PUBLIC_ONLY:
         return None
     return getattr(tensor, '_version', None)
-
-
-def weights_only_allowed_globals() -> Optional[Dict[str, Any]]:
-    """torch's weights-only unpickler allow-list (``'module.name'`` → object), or None without one."""
-    if PUBLIC_ONLY or not _torch_at_least(2, 4):
-        return None
-    try:
-        from torch import _weights_only_unpickler
-        return dict(_weights_only_unpickler._get_allowed_globals())
-    except (ImportError, AttributeError):
-        return None
 
 
 def preprocessor_converts_channels(preprocessor: Any) -> bool:

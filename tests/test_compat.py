@@ -1,12 +1,10 @@
 """mmmofme.compat: with every private torch / mmengine path switched off, the public fallbacks give the
-same results (or, for checkpoints holding more than weights, a clear error naming the file)."""
+same results."""
 import pytest
 import torch
-from mmengine.logging import HistoryBuffer
 
 from mmmofme import compat
 from mmmofme.models.moe import FeatureModulationExperts, FFNExperts, MoELayer, TopKRouter
-from mmmofme.utils.checkpoint import CheckpointError, load_state_dict, load_weights_only
 
 
 @pytest.fixture
@@ -49,25 +47,6 @@ def test_without_a_version_counter_packed_weights_still_follow_updates(monkeypat
         reference = layer(x)[0]
     assert not torch.allclose(before, after)
     torch.testing.assert_close(after, reference, rtol=1e-5, atol=1e-5)
-
-
-def test_checkpoints_without_the_unpickler_allow_list(public_only, tmp_path):
-    weights = {'w': torch.arange(3.0)}
-    plain = tmp_path / 'plain.pth'
-    torch.save(dict(state_dict=weights), plain)
-    torch.testing.assert_close(load_state_dict(str(plain))['w'], weights['w'])  # torch.load(weights_only)
-    runner = tmp_path / 'runner.pth'
-    torch.save(dict(state_dict=weights, message_hub=dict(log=HistoryBuffer())), runner)
-    with pytest.raises(CheckpointError, match=f'{runner}: holds more than weights'):
-        load_weights_only(str(runner))
-
-
-def test_checkpoints_with_the_allow_list_skip_non_weights(tmp_path):
-    if compat.weights_only_allowed_globals() is None:
-        pytest.skip('this torch has no weights-only allow-list')
-    runner = tmp_path / 'runner.pth'
-    torch.save(dict(state_dict={'w': torch.ones(2)}, message_hub=dict(log=HistoryBuffer())), runner)
-    assert load_state_dict(str(runner))['w'].tolist() == [1.0, 1.0]
 
 
 def test_preprocessor_flags_through_public_attributes_where_they_exist(public_only):

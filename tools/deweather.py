@@ -9,10 +9,14 @@ a restorer config (mmagic ``MoFMERestorer``: ``model.generator``) or a chain con
 Frames are restored tile by tile (``--crop-size`` / ``--stride``; defaults: the config's test tiling,
 else the restorer's ``img_size``), so memory stays bounded on full-size frames. Outputs keep the input's
 relative path under DIR (images as PNG, videos as MP4); ``--side-by-side`` also writes
-``DIR/side_by_side/`` (input | restored). Inputs that cannot be read are reported by name and skipped;
-the exit status is 1 if any was.
+``DIR/side_by_side/`` (input | restored). Grayscale, RGBA and 16-bit images come back in their own
+channels and bit depth (``mmmofme.utils.image_io``). Inputs that cannot be read are reported by name and
+skipped, listed at the end, and make the exit status 1. Every output is written under a temporary name
+and renamed when complete, so an interrupted or failed input leaves no partial file.
 """
 import argparse
+import contextlib
+import functools
 import os
 import os.path as osp
 import sys
@@ -21,10 +25,12 @@ from typing import List, Optional, Tuple
 import cv2
 import numpy as np
 import torch
-from torch import nn
 
 from mmmofme.apis import init_restorer, restore
 from mmmofme.utils.checkpoint import CheckpointError
+from mmmofme.utils.image_io import ImageReadError, RestoreFn, read_image, restore_any, write_image
+from mmmofme.utils.io import atomic_path
+from mmmofme.utils.tool_errors import user_error_message
 
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp')
 VIDEO_EXTS = ('.mp4', '.avi', '.mov', '.mkv')
@@ -69,24 +75,16 @@ def collect_inputs(path: str) -> List[Tuple[str, str]]:
     return sorted(found, key=lambda item: item[1])
 
 
-def write_image(path: str, image: np.ndarray) -> None:
-    os.makedirs(osp.dirname(path) or '.', exist_ok=True)
-    if not cv2.imwrite(path, image):
-        raise OSError(f'{path}: could not write')
-
-
-def restore_image(model: nn.Module, src: str, rel: str, out: str, side_by_side: bool) -> None:
-    image = cv2.imread(src, cv2.IMREAD_COLOR)
-    if image is None:
-        raise InputError(f'{src}: not a readable image')
-    restored = restore(model, image)
+def restore_image(restore_fn: RestoreFn, src: str, rel: str, out: str, side_by_side: bool) -> None:
+    image = read_image(src)
+    restored = restore_any(image, restore_fn)
     name = osp.splitext(rel)[0] + '.png'
     write_image(osp.join(out, name), restored)
     if side_by_side:
         write_image(osp.join(out, 'side_by_side', name), np.concatenate([image, restored], axis=1))
 
 
-def restore_video(model: nn.Module, src: str, rel: str, out: str, side_by_side: bool) -> None:
+def restore_video(restore_fn: RestoreFn, src: str, rel: str, out: str, side_by_side: bool) -> None:
     capture = cv2.VideoCapture(src)
     if not capture.isOpened():
         raise InputError(f'{src}: not a readable video')
@@ -94,28 +92,28 @@ def restore_video(model: nn.Module, src: str, rel: str, out: str, side_by_side: 
     name = osp.splitext(rel)[0] + '.mp4'
     writers: List[cv2.VideoWriter] = []
     frames = 0
-    try:
-        while True:
-            ok, frame = capture.read()
-            if not ok:
-                break
-            restored = restore(model, frame)
-            outputs = [restored] + ([np.concatenate([frame, restored], axis=1)] if side_by_side else [])
-            if not writers:
-                for folder, image in zip([out, osp.join(out, 'side_by_side')], outputs):
-                    path = osp.join(folder, name)
-                    os.makedirs(osp.dirname(path), exist_ok=True)
-                    writers.append(cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), fps,
-                                                   (image.shape[1], image.shape[0])))
-            for writer, image in zip(writers, outputs):
-                writer.write(image)
-            frames += 1
-    finally:
-        capture.release()
-        for writer in writers:
-            writer.release()
-    if frames == 0:
-        raise InputError(f'{src}: video has no readable frames')
+    with contextlib.ExitStack() as temporaries:  # renamed into place only when every frame is written
+        try:
+            while True:
+                ok, frame = capture.read()
+                if not ok:
+                    break
+                restored = restore_fn(frame)
+                outputs = [restored] + ([np.concatenate([frame, restored], axis=1)] if side_by_side else [])
+                if not writers:
+                    for folder, image in zip([out, osp.join(out, 'side_by_side')], outputs):
+                        tmp = temporaries.enter_context(atomic_path(osp.join(folder, name)))
+                        writers.append(cv2.VideoWriter(tmp, cv2.VideoWriter_fourcc(*'mp4v'), fps,
+                                                       (image.shape[1], image.shape[0])))
+                for writer, image in zip(writers, outputs):
+                    writer.write(image)
+                frames += 1
+        finally:
+            capture.release()
+            for writer in writers:
+                writer.release()
+        if frames == 0:
+            raise InputError(f'{src}: video has no readable frames')
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -126,21 +124,28 @@ def main(argv: Optional[List[str]] = None) -> int:
     except (FileNotFoundError, ValueError, CheckpointError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
+    except (KeyError, TypeError) as err:  # unknown model type / argument in the config
+        message = user_error_message(err, args.config, building=True)
+        if message is None:
+            raise
+        print(f'error: {message}', file=sys.stderr)
+        return 2
     if not inputs:
         print(f'error: {args.input}: no images or videos found', file=sys.stderr)
         return 2
+    restore_fn = functools.partial(restore, model)  # the one restorer call: (H, W, 3) uint8 BGR
     failed = []
     for i, (src, rel) in enumerate(inputs, 1):
         restore_one = restore_video if src.lower().endswith(VIDEO_EXTS) else restore_image
         try:
-            restore_one(model, src, rel, args.out, args.side_by_side)
+            restore_one(restore_fn, src, rel, args.out, args.side_by_side)
             print(f'[{i}/{len(inputs)}] {src} -> {args.out}', flush=True)
-        except (InputError, OSError) as err:
+        except (InputError, ImageReadError, OSError) as err:
             failed.append(src)
             print(f'[{i}/{len(inputs)}] skipped: {err}', file=sys.stderr, flush=True)
     if failed:
-        print(f'error: {len(failed)} of {len(inputs)} inputs could not be restored: {", ".join(failed)}',
-              file=sys.stderr)
+        print(f'error: {len(failed)} of {len(inputs)} inputs could not be restored (skipped): '
+              f'{", ".join(failed)}', file=sys.stderr)
         return 1
     return 0
 

@@ -1,14 +1,10 @@
 #!/usr/bin/env bash
-# Usage: tools/dist_test.sh CONFIG CHECKPOINT GPUS [tools/test.py options]
-CONFIG=$1
-CHECKPOINT=$2
-GPUS=$3
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-PYTHONPATH="$ROOT:$PYTHONPATH" \
-torchrun --nnodes="$NNODES" --node_rank="$NODE_RANK" --master_addr="$MASTER_ADDR" \
-  --nproc_per_node="$GPUS" --master_port="$PORT" \
-  "$ROOT/tools/test.py" "$CONFIG" "$CHECKPOINT" --launcher pytorch "${@:4}"
+# Usage: tools/dist_test.sh CONFIG CHECKPOINT NPROC [tools/test.py options]
+#
+# Evaluates with NPROC processes on this node (one per GPU, or gloo CPU processes without CUDA); the
+# metrics are computed over the results of all processes, so they equal a 1-process evaluation.
+# Multi-node: as tools/dist_train.sh (NNODES, NODE_RANK, MASTER_ADDR, PORT or RDZV_ENDPOINT).
+set -euo pipefail
+source "$(dirname "$0")/torchrun_launch.sh"
+NPROC=$3
+torchrun_launch test.py "$1" "$2" "${@:4}"

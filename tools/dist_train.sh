@@ -1,13 +1,11 @@
 #!/usr/bin/env bash
-# Usage: tools/dist_train.sh CONFIG GPUS [tools/train.py options]
-CONFIG=$1
-GPUS=$2
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-PYTHONPATH="$ROOT:$PYTHONPATH" \
-torchrun --nnodes="$NNODES" --node_rank="$NODE_RANK" --master_addr="$MASTER_ADDR" \
-  --nproc_per_node="$GPUS" --master_port="$PORT" \
-  "$ROOT/tools/train.py" "$CONFIG" --launcher pytorch "${@:3}"
+# Usage: tools/dist_train.sh CONFIG NPROC [tools/train.py options]
+#
+# Starts NPROC training processes on this node with torchrun: one per GPU (nccl), or, on a machine
+# without CUDA, NPROC CPU processes (gloo). Multi-node (see README, "Multi-node training"): run it on
+# every node with NNODES and either NODE_RANK + MASTER_ADDR + PORT (static rendezvous) or
+# RDZV_ENDPOINT=host:port (+ RDZV_ID) for torchrun's c10d rendezvous.
+set -euo pipefail
+source "$(dirname "$0")/torchrun_launch.sh"
+NPROC=$2
+torchrun_launch train.py "$1" "${@:3}"

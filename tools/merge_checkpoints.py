@@ -11,8 +11,6 @@ checkpoint (or a chain one). Both are read weights-only. The output holds ``rest
 config's model exactly (``load_from`` itself tolerates missing keys silently).
 """
 import argparse
-import os
-import os.path as osp
 import sys
 from typing import Dict, List, Optional
 
@@ -20,6 +18,7 @@ import torch
 from torch import Tensor
 
 from mmmofme.utils.checkpoint import RESTORER_PREFIXES, CheckpointError, load_weights_into, read_checkpoint
+from mmmofme.utils.io import atomic_path
 from mmmofme.version import __version__
 
 
@@ -70,10 +69,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     except CheckpointError as err:
         print(f'error: {err}', file=sys.stderr)
         return 1
-    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     meta = dict(mmmofme_version=__version__, restorer_checkpoint=args.restorer,
                 perception_checkpoint=perception_path)
-    torch.save(dict(meta=meta, state_dict=merged), args.out)
+    with atomic_path(args.out) as tmp:  # an interrupted save leaves no partial chain.pth
+        torch.save(dict(meta=meta, state_dict=merged), tmp)
     n_restorer = sum(k.startswith('restorer.') for k in merged)
     print(f'wrote {args.out}: {n_restorer} restorer.* + {len(merged) - n_restorer} '
           f'{perception_name}.* tensors')

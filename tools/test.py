@@ -17,7 +17,15 @@ from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mmmofme.utils.checkpoint import CheckpointError, install_checkpoint_loader, load_weights_only
+from mmmofme.utils.checkpoint import (
+    CheckpointError,
+    check_weights_fit,
+    install_checkpoint_loader,
+    load_state_dict,
+    load_weights_only,
+)
+from mmmofme.utils.dist import prepare_cpu_distributed
+from mmmofme.utils.tool_errors import one_line_errors
 
 
 def parse_args() -> argparse.Namespace:
@@ -78,8 +86,16 @@ def main() -> None:
         enable_painting(cfg, args.show_dir)
 
     install_checkpoint_loader()
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
-    runner.test()
+    prepare_cpu_distributed(cfg, args.launcher)  # gloo + CPU DDP where mmengine 0.10.7 assumes CUDA
+    with one_line_errors(args.config, building=True):  # unknown type / argument / value in the config
+        runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    with one_line_errors(args.config):  # unknown dataset type, broken data, unfit checkpoint
+        # mmengine loads non-strictly (a warning, then random weights for what is missing): evaluating
+        # those would give wrong numbers silently, so a checkpoint lacking a key or shape is refused.
+        model = getattr(runner.model, 'module', runner.model)  # DDP-wrapped under a launcher
+        check_weights_fit(model, load_state_dict(args.checkpoint), args.checkpoint,
+                          f'model of {args.config}', allow_unexpected=True)
+        runner.test()
 
 
 if __name__ == '__main__':

@@ -4,14 +4,20 @@ The stock loaders react to a truncated PNG in different ways: mmcv's ``LoadImage
 ``failed to load image``, mmagic's ``LoadImageFromFile`` and mmseg's ``LoadAnnotations`` crash later on
 ``None.shape`` / ``None.squeeze``. Rather than replacing each loader, the dataset classes of mmmofme mix
 in :class:`NamedLoadErrorMixin`: when preparing a sample raises, the sample's files are probed (only
-then, so healthy data costs nothing) and an :class:`ImageLoadError` names the unreadable ones.
+then, so healthy data costs nothing) and an :class:`ImageLoadError` names the unreadable ones. For the
+libraries' own datasets (mmagic ``BasicImageDataset``, mmseg, mmdet), the tools call
+:func:`broken_sample_message` on the traceback of a failed run: it finds the dataset's ``prepare_data``
+frame and probes that sample's files the same way.
 """
 import os.path as osp
-from typing import List, Sequence
+import traceback
+from types import TracebackType
+from typing import List, Optional, Sequence
 
 import cv2
 
-__all__ = ['ImageLoadError', 'unreadable_files', 'NamedLoadErrorMixin']
+__all__ = ['ImageLoadError', 'unreadable_files', 'sample_problem', 'broken_sample_message',
+           'NamedLoadErrorMixin']
 
 
 class ImageLoadError(OSError):
@@ -30,6 +36,33 @@ def unreadable_files(paths: Sequence[str]) -> List[str]:
     return bad
 
 
+def sample_problem(dataset, idx: int) -> Optional[str]:
+    """``'<Dataset>[idx]: cannot read <path> (reason)'`` if one of the sample's ``*_path`` files is
+    unreadable, else None."""
+    info = dataset.get_data_info(idx)
+    paths = [v for k, v in info.items() if k.endswith('_path') and isinstance(v, str)]
+    bad = unreadable_files(paths)
+    return f'{type(dataset).__name__}[{idx}]: cannot read {"; ".join(bad)}' if bad else None
+
+
+def broken_sample_message(tb: Optional[TracebackType]) -> Optional[str]:
+    """The :func:`sample_problem` of the dataset sample being prepared where ``tb`` was raised, if any.
+
+    Looks for a ``prepare_data(self, idx)`` frame of an mmengine-style dataset (in-process loading: with
+    ``num_workers > 0`` the worker's frames do not reach the main process).
+    """
+    for frame, _ in traceback.walk_tb(tb):
+        if frame.f_code.co_name != 'prepare_data':
+            continue
+        dataset, idx = frame.f_locals.get('self'), frame.f_locals.get('idx')
+        if hasattr(dataset, 'get_data_info') and isinstance(idx, int):
+            try:
+                return sample_problem(dataset, idx)
+            except Exception:  # noqa: BLE001 - a diagnosis only: never mask the original error
+                return None
+    return None
+
+
 class NamedLoadErrorMixin:
     """Mixin for :class:`mmengine.dataset.BaseDataset` subclasses (put it first in the bases).
 
@@ -42,9 +75,7 @@ class NamedLoadErrorMixin:
         try:
             return super().prepare_data(idx)
         except Exception:
-            info = self.get_data_info(idx)
-            paths = [v for k, v in info.items() if k.endswith('_path') and isinstance(v, str)]
-            bad = unreadable_files(paths)
-            if not bad:
+            problem = sample_problem(self, idx)
+            if problem is None:
                 raise
-        raise ImageLoadError(f'{type(self).__name__}[{idx}]: cannot read {"; ".join(bad)}')
+        raise ImageLoadError(problem)

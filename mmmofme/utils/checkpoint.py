@@ -1,18 +1,20 @@
 """Checkpoint files and their keys: weights-only reading, the one key-prefix stripper, strict loading.
 
-Reading under torch >= 2.6 (``weights_only=True`` by default).
+A checkpoint is a pickle, and a pickle can name any importable function and call it at load time: a
+file is data only if nothing in it is called. mmengine 0.10.7 calls ``torch.load`` without
+``weights_only`` (torch >= 2.6 defaults it to True), and the Runner's own checkpoints pickle
+``message_hub`` state (``HistoryBuffer``, numpy arrays, ``getattr``), so on torch 2.14 ``load_from``,
+``--resume`` and ``tools/test.py CKPT`` fail out of the box. The project decides per use:
 
-mmengine 0.10.7 calls ``torch.load`` without ``weights_only``, and the Runner's own checkpoints pickle
-``message_hub`` state (``HistoryBuffer``, numpy objects, ``getattr``), so on torch 2.14 ``load_from``,
-``--resume`` and ``tools/test.py CKPT`` fail out of the box. Allow-listing those globals would let any
-checkpoint run ``getattr`` at load time, so the project decides per use:
-
-* model weights (``load_from``, ``tools/test.py``, the chain wrappers): :func:`load_weights_only` —
-  torch's weights-only unpickler; for files that carry more than weights, a reader that builds only
-  what torch's weights-only allow-list permits and turns every other object into an inert placeholder,
-  so ``state_dict`` and plain ``meta`` come back and no foreign code runs;
-* resuming the project's own run (``tools/train.py --resume``): full unpickling, for the files the
-  tool names as trusted.
+* model weights (``load_from``, ``tools/test.py``, the chain wrappers, ``tools/deweather.py``,
+  ``tools/merge_checkpoints.py``): :func:`load_weights_only` — torch's weights-only unpickler. The few
+  globals a Runner writes besides weights (:data:`RUN_STATE_GLOBALS`) are mapped to an inert stand-in
+  (:class:`SkippedObject`: built, never run), so ``state_dict`` and plain ``meta`` come back; a file
+  naming any other global (``os.system``, ``subprocess.Popen``, ...) is refused before anything in it
+  is called, with one line naming the file and the globals.
+* resuming a run (``tools/train.py --resume``): full unpickling, for files the run itself wrote
+  (listed by SHA-256 in the work dir's ledger, see :mod:`mmmofme.utils.checkpoint_ledger`) or
+  that the user vouches for (``--trust-checkpoint``).
 """
 import os.path as osp
 import pickle
@@ -21,88 +23,85 @@ from typing import Dict, Iterable, Sequence
 import torch
 from torch import Tensor, nn
 
-from .. import compat
-
 #: Key prefixes under which a restorer is stored: mmagic ``BaseEditModel`` (``MoFMERestorer``)
 #: checkpoints and chain checkpoints. A bare ``MoFMEViT`` state dict has none.
 RESTORER_PREFIXES = ('generator.', 'restorer.')
 
+#: Globals that mmengine's Runner pickles besides weights (the message hub's ``HistoryBuffer`` and the
+#: numpy values in it). Weights-only reading maps them to :class:`SkippedObject`; numpy 1 and 2 names.
+RUN_STATE_GLOBALS = frozenset({
+    'builtins.getattr', 'numpy.ndarray', 'numpy.dtype', 'numpy.core.multiarray._reconstruct',
+    'numpy._core.multiarray._reconstruct', 'numpy.core.multiarray.scalar', 'numpy._core.multiarray.scalar',
+    'mmengine.logging.history_buffer.HistoryBuffer'})
+RUN_STATE_PREFIXES = ('numpy.dtypes.', )  # numpy's dtype classes, e.g. numpy.dtypes.Float64DType
 
 class CheckpointError(RuntimeError):
-    """A checkpoint file that cannot be read; the message names the file."""
+    """A checkpoint file that cannot be read or is refused; the message names the file."""
 
 
-class _Inert:
-    """Stands in for any pickled object outside torch's weights-only allow-list; never runs code."""
+class SkippedObject:
+    """Stands in for a run-state object (message hub, numpy value) in a weights-only read.
 
-    def __new__(cls, *args, **kwargs):
-        return super().__new__(cls)
+    torch's weights-only unpickler builds it where the file names one of :data:`RUN_STATE_GLOBALS`;
+    it takes any arguments and state and does nothing with them.
+    """
 
     def __init__(self, *args, **kwargs):
         pass
 
-    def __call__(self, *args, **kwargs):
-        return _Inert()
-
     def __setstate__(self, state):
         pass
 
-    def __setitem__(self, key, value):
-        pass
-
-    def append(self, value):
-        pass
-
-    def extend(self, values):
-        pass
-
     def __repr__(self) -> str:
-        return '<skipped non-weight object>'
+        return '<skipped run-state object>'
 
 
-class _InertUnpickler(pickle.Unpickler):
-
-    _allowed = None
-
-    def find_class(self, module: str, name: str):
-        if _InertUnpickler._allowed is None:
-            _InertUnpickler._allowed = compat.weights_only_allowed_globals()
-        obj = _InertUnpickler._allowed.get(f'{module}.{name}')
-        if obj is not None:
-            return obj
-        return _Inert
+def _one_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return f'{type(err).__name__}: {text[0] if text else ""}'
 
 
-class _InertPickleModule:
-    Unpickler = _InertUnpickler
-    load = pickle.load
-    __name__ = 'mmmofme_inert_pickle'
+def _is_run_state(name: str) -> bool:
+    return name in RUN_STATE_GLOBALS or name.startswith(RUN_STATE_PREFIXES)
 
 
 def load_weights_only(path: str, map_location: str = 'cpu') -> dict:
-    """Read a checkpoint's tensors and plain data without running code from the file.
+    """Read a checkpoint's tensors and plain data; nothing named in the file is called.
 
-    Returns the checkpoint dict (``state_dict``, ``meta``, ...) where anything that is not a tensor
-    or a plain Python/torch value is an inert placeholder.
+    Returns the checkpoint (``state_dict``, ``meta``, ...), with the Runner's run state (message hub)
+    as :class:`SkippedObject` s.
+
+    Raises:
+        CheckpointError: one line naming ``path``: missing, not a checkpoint, or refused because its
+            pickle names a global outside torch's weights-only set and :data:`RUN_STATE_GLOBALS`
+            (a crafted file that would run a command on loading).
     """
     if not osp.isfile(path):
         raise CheckpointError(f'{path}: checkpoint file not found')
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as e:
-        # carries more than weights (e.g. a Runner's message_hub): read it inertly below
-        if compat.weights_only_allowed_globals() is None:
-            raise CheckpointError(f'{path}: holds more than weights, and this torch has no weights-only '
-                                  f'allow-list to skip the rest ({e})') from None
-    except Exception as e:  # noqa: BLE001 - truncated zip, not a checkpoint, ...
-        raise CheckpointError(
-            f'{path}: not a readable PyTorch checkpoint ({type(e).__name__}: {e})') from None
+    except pickle.UnpicklingError:
+        pass  # names globals beyond plain weights: which ones decides below
+    except Exception as err:  # noqa: BLE001 - truncated zip, not a checkpoint, ...
+        raise CheckpointError(f'{path}: not a readable PyTorch checkpoint ({_one_line(err)})') from None
+    if not hasattr(torch.serialization, 'get_unsafe_globals_in_checkpoint'):  # torch < 2.5
+        raise CheckpointError(f'{path}: holds more than weights, and this torch (< 2.5) cannot skip the '
+                              f'rest safely; save its state_dict alone, or upgrade torch')
     try:
-        return torch.load(path, map_location=map_location, weights_only=False,
-                          pickle_module=_InertPickleModule)
-    except Exception as e:  # noqa: BLE001
-        raise CheckpointError(
-            f'{path}: refused by the weights-only reader ({type(e).__name__}: {e})') from None
+        names = torch.serialization.get_unsafe_globals_in_checkpoint(path)
+    except Exception as err:  # noqa: BLE001 - garbage, or a legacy (non-zip) file with extra objects
+        raise CheckpointError(f'{path}: not a readable PyTorch checkpoint, or a legacy-format one holding '
+                              f'more than weights ({_one_line(err)})') from None
+    foreign = sorted(n for n in names if not _is_run_state(n))
+    if foreign:
+        raise CheckpointError(f'{path}: refused: the file would call {", ".join(foreign)} when loaded, '
+                              f'which no checkpoint needs (it may run code); nothing was run. Use weights '
+                              f'from a source you trust')
+    try:
+        with torch.serialization.safe_globals([(SkippedObject, n) for n in names]):
+            return torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as err:  # noqa: BLE001
+        raise CheckpointError(f'{path}: refused by the weights-only reader ({_one_line(err)})') from None
 
 
 def load_state_dict(path: str, map_location: str = 'cpu') -> Dict[str, Tensor]:
@@ -144,6 +143,23 @@ def read_checkpoint(path: str, prefixes: Sequence[str] = ()) -> Dict[str, Tensor
     return strip_prefix(state, prefixes)
 
 
+def check_weights_fit(module: nn.Module, state_dict: Dict[str, Tensor], source: str, part: str,
+                      allow_unexpected: bool = False) -> None:
+    """Raise a one-line :class:`CheckpointError` naming ``source`` unless ``state_dict`` fits ``module``:
+    every key present with its shape (and, unless ``allow_unexpected``, no other key)."""
+    expected = module.state_dict()
+    missing = sorted(set(expected) - set(state_dict))
+    unexpected = [] if allow_unexpected else sorted(set(state_dict) - set(expected))
+    mismatched = [f'{k} {tuple(state_dict[k].shape)} vs {tuple(v.shape)}' for k, v in expected.items()
+                  if k in state_dict and state_dict[k].shape != v.shape]
+    if missing or unexpected or mismatched:
+        problems = [f'{len(items)} {what} (e.g. {items[:2]})'
+                    for what, items in (('missing keys', missing), ('unexpected keys', unexpected),
+                                        ('shape mismatches', mismatched)) if items]
+        raise CheckpointError(f'{source}: checkpoint does not fit the {part} '
+                              f'{type(module).__name__}: {"; ".join(problems)}')
+
+
 def load_weights_into(module: nn.Module, state_dict: Dict[str, Tensor], source: str, part: str) -> None:
     """Load ``state_dict`` into ``module`` strictly, failing with one line that names ``source``.
 
@@ -153,17 +169,7 @@ def load_weights_into(module: nn.Module, state_dict: Dict[str, Tensor], source: 
         source: file the weights came from (for the error message).
         part: what ``module`` is, e.g. ``'restorer'`` (for the error message).
     """
-    expected = module.state_dict()
-    missing = sorted(set(expected) - set(state_dict))
-    unexpected = sorted(set(state_dict) - set(expected))
-    mismatched = [f'{k} {tuple(state_dict[k].shape)} vs {tuple(v.shape)}' for k, v in expected.items()
-                  if k in state_dict and state_dict[k].shape != v.shape]
-    if missing or unexpected or mismatched:
-        problems = [f'{len(items)} {what} (e.g. {items[:2]})'
-                    for what, items in (('missing keys', missing), ('unexpected keys', unexpected),
-                                        ('shape mismatches', mismatched)) if items]
-        raise CheckpointError(f'{source}: checkpoint does not fit the {part} '
-                              f'{type(module).__name__}: {"; ".join(problems)}')
+    check_weights_fit(module, state_dict, source, part)
     module.load_state_dict(state_dict, strict=True)
     # Keep Runner.train()'s init_weights() from re-initialising the loaded weights (mmengine BaseModule
     # skips children whose `is_init` is set; for a plain nn.Module this is just an attribute).

@@ -2,6 +2,8 @@
 import torch
 from torch import Tensor
 
+from ...utils.dist import all_reduce_sum, is_distributed
+
 
 def selection_mask(expert_indices: Tensor, num_experts: int) -> Tensor:
     """One-hot selection v_i(x_n): 1 where expert i is among token n's top-k.
@@ -22,6 +24,7 @@ def load_balance_loss(probs: Tensor, expert_indices: Tensor) -> Tensor:
 
     f_i is the fraction of the N·k token slots routed to expert i (no gradient: it comes from a
     top-k) and P_i the mean full-softmax probability of expert i, through which the gradient flows.
+    Under DDP (training), f and P are taken over the tokens of all ranks.
     It is 1 for a perfectly balanced router and E when every token goes to one expert with
     probability 1. (Eq. 8 read literally, the mean of v·r, is constant when weights are renormalised.)
 
@@ -34,8 +37,14 @@ def load_balance_loss(probs: Tensor, expert_indices: Tensor) -> Tensor:
     """
     num_experts = probs.shape[-1]
     slots = torch.bincount(expert_indices.reshape(-1), minlength=num_experts).to(probs.dtype)
-    fraction = slots / expert_indices.numel()
-    return num_experts * torch.sum(fraction * probs.mean(0))
+    prob_sum = probs.sum(0)
+    counts = probs.new_tensor([expert_indices.numel(), probs.shape[0]])
+    if probs.requires_grad and is_distributed():
+        # A training step under DDP: f and P of the global batch, as one process would see it (the loss
+        # is not linear in the batch). Every rank runs the same layers, so the collectives pair up.
+        slots, prob_sum, counts = all_reduce_sum(slots), all_reduce_sum(prob_sum), all_reduce_sum(counts)
+    fraction = slots / counts[0]
+    return num_experts * torch.sum(fraction * prob_sum / counts[1])
 
 
 def uncertainty_loss(variance: Tensor, expert_indices: Tensor) -> Tensor:
