@@ -272,6 +272,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                    help='Table 4 rows: the family bases and MoFME, every Table 1 row, or none')
     p.add_argument('--no-scaling', action='store_true', help='leave out Table 2 / Fig. 4')
     p.add_argument('--data-root', default=None, help='generated data (cpu: default data/reproduce_cpu)')
+    p.add_argument('--seg-iters', type=int, default=None, help="segmentor iterations (default: the profile's)")
     p.add_argument('--segmentor-checkpoint', default=None,
                    help='a trained segmentor instead of training one (required by --profile paper)')
     p.add_argument('--jobs', type=int, default=1, help='runs at once (one process each)')
@@ -444,7 +445,7 @@ def prepare_segmentor(profile: Profile, args: argparse.Namespace, root: str, dat
         return None
     if checkpoint is None:
         seg = profile.segmentor
-        iters = seg['iters']
+        iters = args.seg_iters or seg['iters']
         options = [f'train_cfg.max_iters={iters}', f'default_hooks.checkpoint.interval={iters}',
                    f'param_scheduler.0.end={iters}', 'randomness.seed=0', *seg['options']]
         if data_root is not None:
