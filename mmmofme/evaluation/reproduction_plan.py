@@ -20,8 +20,8 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ..models.archs.variants import UAR
 
-__all__ = ['SIZE_KEYS', 'Family', 'Row', 'discover_families', 'plan_rows', 'generator_options', 'load_rows_file',
-           'select_rows', 'rows_in']
+__all__ = ['SIZE_KEYS', 'Family', 'Row', 'discover_families', 'plan_rows', 'generator_options',
+           'load_rows_file', 'select_rows', 'rows_in']
 
 #: Generator keys that size a network rather than define its variant (the profile sets them).
 SIZE_KEYS = frozenset({
@@ -204,7 +204,9 @@ def plan_rows(families: Dict[str, Family], *, num_experts: int = 16, top_k: int 
             if variant is None:
                 notes.append(f'{fam.name} {rung}: no uncertainty-aware reading of router '
                              f'{fam.variant["router"]["type"]!r} is known; add the row with --rows')
-                continue
+                if rung != '+FME+UaR' or '+FME' in rungs:
+                    continue
+                rung, variant = '+FME', with_fme(fam.variant)  # the half of the ladder that applies
             name = fam.name if rung == 'base' else fam.name + rung.lower()
             add(name, fam.name, rung, variant, 'ladder', num_experts)
     for fam_name in scaling_families:
@@ -224,8 +226,8 @@ def plan_rows(families: Dict[str, Family], *, num_experts: int = 16, top_k: int 
             add(name, base.name, 'scaling', variant, 'scaling', experts)
     if downstream != 'none':
         for row in rows:
-            if 'ladder' in row.tables and (downstream == 'all' or row.rung == 'base' or row.name == 'moe+fme+uar'
-                                           or 'mofme' in row.aliases):
+            mofme = row.name == 'moe+fme+uar' or 'mofme' in row.aliases
+            if 'ladder' in row.tables and (downstream == 'all' or row.rung == 'base' or mofme):
                 row.tables.append('downstream')
     return rows, notes
 

@@ -44,7 +44,8 @@ def _claim_pairs(rows: Mapping[str, Mapping]) -> List[tuple]:
     pairs = []
     families = sorted({r['family'] for r in rows.values() if r['rung'] == 'base' and r['family'] != 'dense'})
     for fam in families:
-        for what, a, b in (('UaR vs top-k router', f'{fam}+uar', fam), ('FME vs FFN experts', f'{fam}+fme', fam),
+        for what, a, b in (('UaR vs top-k router', f'{fam}+uar', fam),
+                           ('FME vs FFN experts', f'{fam}+fme', fam),
                            ('UaR vs top-k router, FME experts', f'{fam}+fme+uar', f'{fam}+fme'),
                            ('FME + UaR vs base', f'{fam}+fme+uar', fam)):
             if _has(rows, a) and _has(rows, b):
@@ -52,8 +53,9 @@ def _claim_pairs(rows: Mapping[str, Mapping]) -> List[tuple]:
     if _has(rows, 'moe+fme+uar') and _has(rows, 'dense'):
         pairs.append(('MoFME vs dense ViT', 'moe+fme+uar', 'dense'))
     for name, row in rows.items():
-        if row['rung'] == 'scaling' and name.startswith('moe+fme+uar-e') and _has(rows, 'moe-e' + name.rsplit('-e', 1)[1]):
-            pairs.append((f'MoFME vs MoE at E={row["generator"]["num_experts"]}', name, 'moe-e' + name.rsplit('-e', 1)[1]))
+        moe = 'moe-e' + name.rsplit('-e', 1)[-1]
+        if row['rung'] == 'scaling' and name.startswith('moe+fme+uar-e') and _has(rows, moe):
+            pairs.append((f'MoFME vs MoE at E={row["generator"]["num_experts"]}', name, moe))
     return pairs
 
 
@@ -75,7 +77,8 @@ def _metric_by_seed(results: Mapping, row: str, metric: str) -> Dict:
         name = metric.split('/', 1)[1]  # the mean over the weathers of restored/{weather}/{name}
         out = {}
         for run in runs:
-            values = [v for k, v in run['metrics'].items() if k.startswith('restored/') and k.endswith('/' + name)]
+            values = [v for k, v in run['metrics'].items()
+                      if k.startswith('restored/') and k.endswith('/' + name)]
             if values:
                 out[run['seed']] = sum(values) / len(values)
         return out
@@ -85,8 +88,8 @@ def _metric_by_seed(results: Mapping, row: str, metric: str) -> Dict:
 def _verdict(claim: Mapping, digits: int) -> str:
     spread = '—' if claim['std'] is None else f'{claim["std"]:.{digits}f}'
     text = f'{claim["mean"]:+.{digits}f} ± {spread}'
-    word = {'A': f'**{claim["a"]} higher**', 'B': f'**{claim["b"]} higher**', 'tie': 'tie (inside the spread)',
-            'n/a': 'no verdict (one seed)'}[claim['verdict']]
+    word = {'A': f'**{claim["a"]} higher**', 'B': f'**{claim["b"]} higher**',
+            'tie': 'tie (inside the spread)', 'n/a': 'no verdict (one seed)'}[claim['verdict']]
     return f'{text} | {word}'
 
 
@@ -130,10 +133,10 @@ def markdown_report(results: Mapping, command: str) -> dict:
     ok = [r for r in results['runs'] if r['status'] == 'ok']
     lines = [f'# Reproduction, profile `{results["profile"]}`', '',
              f'Command: `{command}`', '',
-             f'Base config `{results["config"]}`, {results["iters"] or "the config’s"} iterations, seeds '
-             f'{results["seeds"]}; {len(ok)} of {len(results["runs"])} runs finished. Values are mean ± sample '
-             'std over the seeds; a claim is the seed-paired difference A − B, a tie when it lies inside '
-             'its own spread (|mean| ≤ std).', '']
+             f'Base config `{results["config"]}`, {results["iters"] or "the config’s"} iterations, '
+             f'seeds {results["seeds"]}; {len(ok)} of {len(results["runs"])} runs finished. Values are '
+             'mean ± sample std over the seeds; a claim is the seed-paired difference A − B, a tie when it '
+             'lies inside its own spread (|mean| ≤ std).', '']
     per_weather = ''.join(f' | {w} PSNR / SSIM' for w in weathers)
     ladder = [r for r in rows if 'ladder' in r['tables']]
     if ladder:
@@ -156,8 +159,10 @@ def markdown_report(results: Mapping, command: str) -> dict:
                   '| row | E | params (M) | GMAC (paper conv.) | mean PSNR | mean SSIM |' +
                   ''.join(f' {w} PSNR |' for w in weathers),
                   '|---|---|---|---|---|---|' + '---|' * len(weathers)]
-        for r in sorted(scaling, key=lambda r: (r['family'], 'fme' in r['name'], r['generator'].get('num_experts'))):
-            lines.append(f'| {r["name"]} | {r["generator"].get("num_experts")} | {r.get("params", 0) / 1e6:.3f} | '
+        for r in sorted(scaling, key=lambda r: (r['family'], 'fme' in r['name'],
+                                                r['generator'].get('num_experts'))):
+            lines.append(f'| {r["name"]} | {r["generator"].get("num_experts")} | '
+                         f'{r.get("params", 0) / 1e6:.3f} | '
                          f'{r.get("gmac_paper", float("nan")):.3f} | {_cell(results, r["name"], "PSNR")} | '
                          f'{_cell(results, r["name"], "SSIM", 4)} |'
                          + ''.join(f' {_cell(results, r["name"], f"{w}/PSNR")} |' for w in weathers))
@@ -181,13 +186,16 @@ def markdown_report(results: Mapping, command: str) -> dict:
             lines.append(f'| restored by {r["name"]} | ' + ' | '.join(cells) + f' | {per_w} | '
                          f'{_share_cell([s["mean"] for s in shares.values()])} |')
         clean = f'{seg.get("clean/mIoU", float("nan")):.2f} / {seg.get("clean/mAcc", float("nan")):.2f}'
-        lines.append('| clean frames | ' + ' | '.join(clean for _ in seg_weathers) + ' | 100 % (by definition) | |')
+        lines.append('| clean frames | ' + ' | '.join(clean for _ in seg_weathers)
+                     + ' | 100 % (by definition) | |')
         lines += ['', 'Recovered share = (restored − weathered) / (clean − weathered) per seed '
-                  '(`mmmofme.evaluation.transfer_report.recovered_share`; n/a where the weather costs < 0.5 mIoU), '
+                  '(`mmmofme.evaluation.transfer_report.recovered_share`; n/a where the weather costs '
+                  '< 0.5 mIoU), '
                   'then mean ± std over the seeds.', '']
     found = claims(results)
     if found:
-        lines += ['## Claims (seed-paired A − B)', '', '| claim | A | B | metric | A − B (mean ± std) | verdict |',
+        lines += ['## Claims (seed-paired A − B)', '',
+                  '| claim | A | B | metric | A − B (mean ± std) | verdict |',
                   '|---|---|---|---|---|---|']
         for c in found:
             digits = 4 if c['metric'] == 'SSIM' else 2

@@ -69,7 +69,8 @@ def usage_statistics(routings: Sequence[dict], num_experts: Sequence[int], rare:
     fraction = counts / max(tokens * k, 1)
     token_share = counts / max(tokens, 1)
     entropy = np.array([-(f[f > 0] * np.log(f[f > 0])).sum() for f in fraction])
-    rare_share = np.array([(token_share[layer, :num_experts[layer]] < rare).mean() for layer in range(layers)])
+    rare_share = np.array([(token_share[layer, :num_experts[layer]] < rare).mean()
+                           for layer in range(layers)])
     return dict(counts=counts, fraction=fraction, token_share=token_share, entropy=entropy,
                 rare_share=rare_share, tokens=tokens)
 
@@ -101,9 +102,9 @@ def draw_usage_heatmaps(stats: Dict[str, dict], out_path: str, title: str = '') 
     """One heatmap (layer × expert, colour = share of assignments) per weather, side by side."""
     plt = _pyplot()
     weathers = list(stats)
-    fig, axes = plt.subplots(len(weathers), 1, figsize=(max(6, 0.25 * stats[weathers[0]]['fraction'].shape[1] + 2),
-                                                        1.0 + 1.1 * len(weathers) * stats[weathers[0]]['fraction'].shape[0]),
-                             squeeze=False)
+    layers, experts = stats[weathers[0]]['fraction'].shape
+    fig, axes = plt.subplots(len(weathers), 1, squeeze=False,
+                             figsize=(max(6, 0.25 * experts + 2), 1.0 + 1.1 * len(weathers) * layers))
     vmax = max(float(s['fraction'].max()) for s in stats.values())
     for ax, weather in zip(axes[:, 0], weathers):
         s = stats[weather]
@@ -139,7 +140,8 @@ def draw_frame_routing(image: np.ndarray, routing: dict, num_experts: int, out_p
     axes[1].imshow(image)
     axes[1].imshow(first, cmap=cmap, vmin=-0.5, vmax=num_experts - 0.5, alpha=0.55, interpolation='nearest',
                    extent=extent)
-    axes[1].set_title(f'first-choice expert per token (layer {layer % routing["first"].shape[0]})', fontsize=8)
+    layer_number = layer % routing['first'].shape[0]
+    axes[1].set_title(f'first-choice expert per token (layer {layer_number})', fontsize=8)
     if variance is not None:
         im = axes[2].imshow(variance[layer], cmap='magma', interpolation='nearest', extent=extent)
         axes[2].set_title('router MC-dropout variance (sum over experts)', fontsize=8)

@@ -14,7 +14,8 @@ def fixed_choice_net(router: dict) -> MoFMEViT:
     """2 MoE layers, 4 experts, top-2; every gate ignores its token: logits = bias = [0, 3, 1, 2], so every
     token goes to expert 1 first and expert 3 second."""
     torch.manual_seed(0)
-    net = MoFMEViT.tiny(experts=dict(type='FFNExperts'), router=router, depth=2, num_experts=4, top_k=2).eval()
+    net = MoFMEViT.tiny(experts=dict(type='FFNExperts'), router=router, depth=2, num_experts=4,
+                        top_k=2).eval()
     for layer in net.moe_layers():
         torch.nn.init.zeros_(layer.router.gate.weight)
         layer.router.gate.bias.data = torch.tensor([0.0, 3.0, 1.0, 2.0])
@@ -42,8 +43,8 @@ def test_first_choice_grid_counts_and_usage_of_a_hand_set_router():
 
 def test_usage_entropy_stays_within_its_bounds_and_recorder_matches_the_layer():
     torch.manual_seed(1)
-    net = MoFMEViT.tiny(experts=dict(type='FFNExperts'), router=dict(type='TopKRouter'), depth=2, num_experts=4,
-                        top_k=2).eval()
+    net = MoFMEViT.tiny(experts=dict(type='FFNExperts'), router=dict(type='TopKRouter'), depth=2,
+                        num_experts=4, top_k=2).eval()
     with RoutingRecorder(net) as recorder:
         net(torch.rand(2, 3, 32, 32))
     for layer, routing in zip(net.moe_layers(), recorder.calls[0]):

@@ -66,7 +66,8 @@ class Profile:
         if iters is None:
             return []
         opts = [f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
-                f'default_hooks.checkpoint.interval={iters}', f'default_hooks.logger.interval={max(1, iters // 6)}']
+                f'default_hooks.checkpoint.interval={iters}',
+                f'default_hooks.logger.interval={max(1, iters // 6)}']
         if self.name == 'cpu':  # mofme_synthetic.py: linear warm-up, then cosine to the end
             warmup = max(1, iters // 10)
             opts += [f'param_scheduler.0.end={warmup}', f'param_scheduler.1.begin={warmup}',
@@ -83,13 +84,14 @@ PROFILES = {
     # Two CPU cores: D=64 ViT on 64x64 crops, 300 iterations, 3 seeds, every run on the same generated data.
     'cpu': Profile(
         name='cpu', config='configs/synthetic/mofme_synthetic.py', seeds=(0, 1, 2), iters=300,
-        generator=dict(embed_dim=64, num_heads=4, head_dim=16, img_size=64, stem_channels=16, head_channels=32,
-                       confidence_head=False),
+        generator=dict(embed_dim=64, num_heads=4, head_dim=16, img_size=64, stem_channels=16,
+                       head_channels=32, confidence_head=False),
         num_tasks=5,  # the synthetic training weathers rain, fog, snow, raindrop, clean are task ids 0-4
         weathers=('rain', 'fog', 'snow', 'raindrop'),
         options=['train_dataloader.dataset.pipeline.3.gt_patch_size=64', 'model.test_cfg.crop_size=64',
                  'model.test_cfg.stride=48',
-                 *loader_options(('train_dataloader', 'val_dataloader'), num_workers=0, persistent_workers=False)],
+                 *loader_options(('train_dataloader', 'val_dataloader'), num_workers=0,
+                                 persistent_workers=False)],
         data=CPU_SYNTHETIC,
         segmentor=dict(config='configs/synthetic/fastscnn_synthetic.py', iters=400,
                        options=loader_options(('train_dataloader',), num_workers=0, persistent_workers=False)
@@ -101,7 +103,8 @@ PROFILES = {
     'paper': Profile(
         name='paper', config='configs/mofme/mofme-e16-top2_allweather-240.py', seeds=(0, 1, 2), iters=None,
         generator={}, num_tasks=3, weathers=('rain+fog', 'snow', 'raindrop'),
-        chain=dict(config='configs/chain/mofme_pspnet-r18_raincityscapes.py', generator_prefix='model.restorer',
+        chain=dict(config='configs/chain/mofme_pspnet-r18_raincityscapes.py',
+                   generator_prefix='model.restorer',
                    restorer_config='configs/mofme/mofme-e16-top4_rain-haze-cityscapes-256.py',
                    weathers=('rain',), num_tasks=2, options=[]),
         downstream_top_k=4),
@@ -133,7 +136,8 @@ def train_run(config: str, options: List[str], work_dir: str, fresh: bool) -> di
     train_dir = osp.join(work_dir, 'train')
     code, seconds = run_tool([osp.join(TOOLS, 'train.py'), config, '--work-dir', train_dir,
                               '--cfg-options', *options], osp.join(work_dir, 'train.log'))
-    record = dict(config=config, options=options, train_seconds=round(seconds, 1), checkpoint=None, metrics={})
+    record = dict(config=config, options=options, train_seconds=round(seconds, 1), checkpoint=None,
+                  metrics={})
     checkpoint = last_checkpoint(train_dir)
     if code != 0 or checkpoint is None:
         record['status'] = f'train failed (exit {code}, see {osp.join(work_dir, "train.log")})'
@@ -187,8 +191,9 @@ def chain_run(chain_cfg: str, options: List[str], restorer_ckpt: Optional[str], 
     record_path = osp.join(work_dir, 'chain.json')
     sources = [p for p in (restorer_ckpt, seg_ckpt) if p]
     old = run_record(record_path)
-    if not fresh and old and old['status'] == 'ok' and old['options'] == options and old['sources'] == sources \
-            and all(osp.getmtime(p) <= old['time'] for p in sources):
+    unchanged = old and old['options'] == options and old['sources'] == sources \
+        and all(osp.getmtime(p) <= old['time'] for p in sources)
+    if not fresh and unchanged and old['status'] == 'ok':
         return old
     import torch
     merge = load_tool('merge_checkpoints')
@@ -205,8 +210,9 @@ def chain_run(chain_cfg: str, options: List[str], restorer_ckpt: Optional[str], 
                              osp.join(work_dir, 'chain_test.log'))
     os.remove(merged)  # a merged copy of two files that stay
     metrics = seg_metrics(test_dir) if code == 0 else {}
-    record = dict(options=options, sources=sources, time=time.time(), seconds=round(seconds, 1), metrics=metrics,
-                  status='ok' if metrics else f'chain test failed (exit {code}, see {work_dir}/chain_test.log)')
+    record = dict(options=options, sources=sources, time=time.time(), seconds=round(seconds, 1),
+                  metrics=metrics, status='ok' if metrics else
+                  f'chain test failed (exit {code}, see {work_dir}/chain_test.log)')
     with open(record_path, 'w') as f:
         json.dump(record, f, indent=2)
     return record
@@ -272,7 +278,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                    help='Table 4 rows: the family bases and MoFME, every Table 1 row, or none')
     p.add_argument('--no-scaling', action='store_true', help='leave out Table 2 / Fig. 4')
     p.add_argument('--data-root', default=None, help='generated data (cpu: default data/reproduce_cpu)')
-    p.add_argument('--seg-iters', type=int, default=None, help="segmentor iterations (default: the profile's)")
+    p.add_argument('--seg-iters', type=int, default=None,
+                   help="segmentor iterations (default: the profile's)")
     p.add_argument('--segmentor-checkpoint', default=None,
                    help='a trained segmentor instead of training one (required by --profile paper)')
     p.add_argument('--jobs', type=int, default=1, help='runs at once (one process each)')
@@ -292,9 +299,11 @@ def generate_data(profile: Profile, data_root: str, jobs: int, logger) -> None:
                          'remove it or pass another --data-root')
     d = profile.data
     logger.info(f'generating {d["num_train"]} + {d["num_val"]} synthetic frames into {data_root}')
-    code, _ = run_tool([osp.join(TOOLS, 'dataset_converters', 'make_synthetic_cityscapes.py'), '--out', data_root,
-                        '--num-train', str(d['num_train']), '--num-val', str(d['num_val']), '--size', d['size'],
-                        '--seed', str(d['seed']), '--workers', str(jobs)], data_root.rstrip('/') + '.log')
+    code, _ = run_tool([osp.join(TOOLS, 'dataset_converters', 'make_synthetic_cityscapes.py'),
+                        '--out', data_root, '--num-train', str(d['num_train']), '--num-val',
+                        str(d['num_val']), '--size', d['size'], '--seed', str(d['seed']),
+                        '--workers', str(jobs)],
+                       data_root.rstrip('/') + '.log')
     if code != 0:
         raise SystemExit(f'error: data generation failed (exit {code}); see {data_root.rstrip("/")}.log')
     with open(stamp, 'w') as f:
@@ -336,7 +345,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
     data_opts = [] if data_root is None else loader_options(
         ('train_dataloader', 'val_dataloader', 'test_dataloader'), **{'dataset.data_root': data_root})
     size_opts = plan.generator_options(profile.generator)
-    base_opts = [*profile.options, *data_opts, *profile.schedule_options(iters), *size_opts, *args.cfg_options]
+    base_opts = [*profile.options, *data_opts, *profile.schedule_options(iters), *size_opts,
+                 *args.cfg_options]
     runs = [(row, seed) for row in rows for seed in seeds]
     if args.dry_run:
         for row, seed in runs:
@@ -352,12 +362,14 @@ def main(argv: Optional[List[str]] = None) -> dict:
 
     crop = int(profile.generator.get('img_size') or 0) or None  # None: the config's own crop
     results = dict(profile=profile.name, config=config, iters=iters, seeds=seeds, data_root=data_root,
-                   options=base_opts, rows=[r.to_dict() for r in rows], notes=notes, runs=[], segmentor=segmentor)
+                   options=base_opts, rows=[r.to_dict() for r in rows], notes=notes, runs=[],
+                   segmentor=segmentor)
     for row, entry in zip(rows, results['rows']):
         entry.update(row_stats(config, [*base_opts, *plan.generator_options(row.generator)], crop))
 
     start, done = time.monotonic(), 0
-    logger.info(f'{len(runs)} runs ({len(rows)} rows x {len(seeds)} seeds) of {config}, {args.jobs} at a time, '
+    logger.info(f'{len(runs)} runs ({len(rows)} rows x {len(seeds)} seeds) of {config}, '
+                f'{args.jobs} at a time, '
                 f'into {root}')
 
     def one(row: plan.Row, seed: int) -> dict:
@@ -409,7 +421,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
 
     results['runs'].sort(key=lambda r: ([row.name for row in rows].index(r['row']), r['seed']))
     results['wall_seconds'] = round(time.monotonic() - start, 1)
-    command = 'python tools/analysis_tools/reproduce.py ' + ' '.join(argv if argv is not None else sys.argv[1:])
+    given = argv if argv is not None else sys.argv[1:]
+    command = 'python tools/analysis_tools/reproduce.py ' + ' '.join(given)
     report = markdown_report(results, command)
     results['report'] = report['claims']
     with open(osp.join(root, 'results.json'), 'w') as f:
@@ -470,7 +483,8 @@ def prepare_segmentor(profile: Profile, args: argparse.Namespace, root: str, dat
         raise SystemExit(f'error: segmentor baseline: {record["status"]}')
     logger.info('segmentor on weathered / clean frames: ' + ', '.join(
         f'{k} {v:.2f}' for k, v in record['metrics'].items() if k.endswith('mIoU')))
-    return dict(checkpoint=checkpoint, chain_config=chain_config, weathers=weathers, metrics=record['metrics'])
+    return dict(checkpoint=checkpoint, chain_config=chain_config, weathers=weathers,
+                metrics=record['metrics'])
 
 
 if __name__ == '__main__':

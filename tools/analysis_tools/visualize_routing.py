@@ -97,7 +97,8 @@ def analyse(config: str, checkpoint: str, args: argparse.Namespace, draw_frames:
         labels += [weather] * len(feats)
         if draw_frames:
             for i, (img, routing) in enumerate(zip(images, routings)):
-                draw_frame_routing(img, routing, num_experts[-1], osp.join(out, 'frames', f'{weather}_{i}.png'),
+                draw_frame_routing(img, routing, num_experts[-1],
+                                   osp.join(out, 'frames', f'{weather}_{i}.png'),
                                    title=f'{weather}: {osp.basename(frames[i].img_path)}')
     if draw_frames:
         draw_usage_heatmaps(stats, osp.join(out, 'usage_heatmaps.png'), title=osp.basename(config))
@@ -132,7 +133,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
     for name, entry in report.items():
         for weather, s in entry['weathers'].items():
             print(f'{name} {weather}: entropy ' + ', '.join(f'{e:.2f}' for e in s['entropy']) + ' nats (max '
-                  + ', '.join(f'{np.log(e):.2f}' for e in entry['num_experts']) + '); experts < 1 % of tokens '
+                  + ', '.join(f'{np.log(e):.2f}' for e in entry['num_experts'])
+                  + '); experts < 1 % of tokens '
                   + ', '.join(f'{r:.0%}' for r in s['rare_share']))
     print(f'written to {args.out}')
     return report
