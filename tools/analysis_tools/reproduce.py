@@ -22,7 +22,6 @@ import copy
 import json
 import os
 import os.path as osp
-import pprint
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -153,46 +152,20 @@ def train_run(config: str, options: List[str], work_dir: str, fresh: bool) -> di
     return record
 
 
-def per_weather_config(base: str, weathers: Sequence[str], data_root: Optional[str], out: str) -> str:
-    """A config inheriting ``base`` whose test set is one dataloader and one ``IoUMetric`` per weather
-    (metric keys ``{weather}/mIoU``, ``{weather}/mAcc``), run by mmagic's ``MultiTestLoop``."""
-    from mmengine.config import Config
-    cfg = Config.fromfile(osp.join(ROOT, base))
-    loader = cfg.test_dataloader.to_dict()
-    loader.update(num_workers=0, persistent_workers=False)
-    if data_root is not None:
-        loader['dataset']['data_root'] = data_root
-    loaders, evaluators = [], []
-    for weather in weathers:
-        one = copy.deepcopy(loader)
-        one['dataset']['weathers'] = [weather]
-        loaders.append(one)
-        evaluators.append(dict(type='Evaluator', metrics=[dict(type='IoUMetric', iou_metrics=['mIoU'],
-                                                               prefix=weather)]))
-    imports = list(cfg.get('custom_imports', {}).get('imports', [])) + ['mmagic.engine.runner']
-    with open(out, 'w') as f:
-        f.write(f'# written by tools/analysis_tools/reproduce.py: {base}, one test set per weather\n'
-                f'_base_ = [{osp.join(ROOT, base)!r}]\n'
-                f'custom_imports = dict(imports={imports!r}, allow_failed_imports=False)\n'
-                f'test_dataloader = {pprint.pformat(loaders, width=110)}\n'
-                f'test_evaluator = {pprint.pformat(evaluators, width=110)}\n'
-                "test_cfg = dict(_delete_=True, type='mmagic.MultiTestLoop')\n")
-    return out
-
-
 def seg_metrics(work_dir: str) -> Dict[str, float]:
-    return {k: v for k, v in read_test_metrics(work_dir).items() if k.split('/')[-1] in ('mIoU', 'mAcc')}
+    return {k: v for k, v in read_test_metrics(work_dir).items() if k in ('mIoU', 'mAcc')}
 
 
-def chain_run(chain_cfg: str, options: List[str], restorer_ckpt: Optional[str], seg_ckpt: str, work_dir: str,
-              fresh: bool) -> dict:
-    """Test the chained config per weather on one checkpoint holding the restorer's and the segmentor's
-    weights (``restorer_ckpt=None``: the segmentor alone behind an ``IdentityRestorer``)."""
+def chain_run(chain_cfg: str, options: List[str], weathers: Sequence[str], restorer_ckpt: Optional[str],
+              seg_ckpt: str, work_dir: str, fresh: bool) -> dict:
+    """Test the chained config once per weather (``tools/test.py``, mmseg's ``IoUMetric``) on one checkpoint
+    holding the restorer's and the segmentor's weights (``restorer_ckpt=None``: the segmentor alone behind
+    an ``IdentityRestorer``). Metric keys ``{weather}/mIoU``, ``{weather}/mAcc``."""
     record_path = osp.join(work_dir, 'chain.json')
     sources = [p for p in (restorer_ckpt, seg_ckpt) if p]
     old = run_record(record_path)
     unchanged = old and old['options'] == options and old['sources'] == sources \
-        and all(osp.getmtime(p) <= old['time'] for p in sources)
+        and old['weathers'] == list(weathers) and all(osp.getmtime(p) <= old['time'] for p in sources)
     if not fresh and unchanged and old['status'] == 'ok':
         return old
     import torch
@@ -204,15 +177,22 @@ def chain_run(chain_cfg: str, options: List[str], restorer_ckpt: Optional[str], 
     os.makedirs(work_dir, exist_ok=True)
     merged = osp.join(work_dir, 'chain.pth')
     torch.save(dict(state_dict=weights, meta={}), merged)
-    test_dir = osp.join(work_dir, 'chain_test')
-    code, seconds = run_tool([osp.join(TOOLS, 'test.py'), chain_cfg, merged, '--work-dir', test_dir,
-                              *(['--cfg-options', *options] if options else [])],
-                             osp.join(work_dir, 'chain_test.log'))
+    metrics, status, seconds = {}, 'ok', 0.0
+    for weather in weathers:
+        test_dir = osp.join(work_dir, 'chain_test', weather)
+        log = osp.join(work_dir, f'chain_test_{weather}.log')
+        code, took = run_tool([osp.join(TOOLS, 'test.py'), chain_cfg, merged, '--work-dir', test_dir,
+                               '--cfg-options', *options, f"test_dataloader.dataset.weathers=['{weather}']"],
+                              log)
+        seconds += took
+        found = seg_metrics(test_dir) if code == 0 else {}
+        if not found:
+            status = f'chain test failed (exit {code}, see {log})'
+            break
+        metrics.update({f'{weather}/{k}': v for k, v in found.items()})
     os.remove(merged)  # a merged copy of two files that stay
-    metrics = seg_metrics(test_dir) if code == 0 else {}
-    record = dict(options=options, sources=sources, time=time.time(), seconds=round(seconds, 1),
-                  metrics=metrics, status='ok' if metrics else
-                  f'chain test failed (exit {code}, see {work_dir}/chain_test.log)')
+    record = dict(options=options, sources=sources, weathers=list(weathers), time=time.time(),
+                  seconds=round(seconds, 1), metrics=metrics, status=status)
     with open(record_path, 'w') as f:
         json.dump(record, f, indent=2)
     return record
@@ -393,10 +373,10 @@ def main(argv: Optional[List[str]] = None) -> dict:
                 if down['status'] != 'ok':
                     return dict(out, status=down['status'])
                 restorer = down['checkpoint']
-            chain_opts = [*profile.chain.get('options', []), *plan.generator_options(
+            chain_opts = [*chain_data_options(profile, data_root), *plan.generator_options(
                 dict(profile.generator, **generator), profile.chain['generator_prefix'])]
-            chain = chain_run(segmentor['chain_config'], chain_opts, restorer, segmentor['checkpoint'],
-                              run_dir, args.fresh)
+            chain = chain_run(profile.chain['config'], chain_opts, segmentor['weathers'], restorer,
+                              segmentor['checkpoint'], run_dir, args.fresh)
             out['metrics'].update({f'restored/{k}': v for k, v in chain['metrics'].items()})
             if chain['status'] != 'ok':
                 out['status'] = chain['status']
@@ -450,8 +430,6 @@ def prepare_segmentor(profile: Profile, args: argparse.Namespace, root: str, dat
     seg_dir = osp.join(root, 'segmentor')
     os.makedirs(seg_dir, exist_ok=True)
     weathers = list(profile.chain.get('weathers', profile.weathers))
-    chain_config = per_weather_config(profile.chain['config'], weathers, data_root,
-                                      osp.join(seg_dir, 'chain_per_weather.py'))
     checkpoint = args.segmentor_checkpoint
     if checkpoint is None and profile.segmentor is None:
         logger.warning('no --segmentor-checkpoint: Table 4 is left out')
@@ -476,15 +454,21 @@ def prepare_segmentor(profile: Profile, args: argparse.Namespace, root: str, dat
             with open(osp.join(seg_dir, 'run.json'), 'w') as f:
                 json.dump(record, f, indent=2)
         checkpoint = record['checkpoint']
-    baseline_config = per_weather_config(profile.chain['config'], [*weathers, 'clean'], data_root,
-                                         osp.join(seg_dir, 'baseline_per_weather.py'))
-    record = chain_run(baseline_config, IDENTITY, None, checkpoint, osp.join(seg_dir, 'baseline'), args.fresh)
+    record = chain_run(profile.chain['config'], [*chain_data_options(profile, data_root), *IDENTITY],
+                       [*weathers, 'clean'], None, checkpoint, osp.join(seg_dir, 'baseline'), args.fresh)
     if record['status'] != 'ok':
         raise SystemExit(f'error: segmentor baseline: {record["status"]}')
     logger.info('segmentor on weathered / clean frames: ' + ', '.join(
         f'{k} {v:.2f}' for k, v in record['metrics'].items() if k.endswith('mIoU')))
-    return dict(checkpoint=checkpoint, chain_config=chain_config, weathers=weathers,
-                metrics=record['metrics'])
+    return dict(checkpoint=checkpoint, weathers=weathers, metrics=record['metrics'])
+
+
+def chain_data_options(profile: Profile, data_root: Optional[str]) -> List[str]:
+    """The chain's test set on the generated data, loaded in the test process (no workers)."""
+    options = ['test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False']
+    if data_root is not None:
+        options.append(f'test_dataloader.dataset.data_root={data_root}')
+    return [*options, *profile.chain.get('options', [])]
 
 
 if __name__ == '__main__':
