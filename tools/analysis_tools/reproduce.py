@@ -22,6 +22,7 @@ import copy
 import json
 import os
 import os.path as osp
+import resource
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -401,6 +402,9 @@ def main(argv: Optional[List[str]] = None) -> dict:
 
     results['runs'].sort(key=lambda r: ([row.name for row in rows].index(r['row']), r['seed']))
     results['wall_seconds'] = round(time.monotonic() - start, 1)
+    # CPU time of every train / test process (the estimate of a run on an otherwise idle machine)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    results['child_cpu_seconds'] = round(children.ru_utime + children.ru_stime, 1)
     given = argv if argv is not None else sys.argv[1:]
     command = 'python tools/analysis_tools/reproduce.py ' + ' '.join(given)
     report = markdown_report(results, command)
