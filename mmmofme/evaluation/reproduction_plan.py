@@ -7,12 +7,16 @@ such as ``num_tasks``, ``residual_ffn``, ``expert_pyramid``. New families (M³Vi
 as soon as their configs exist. A **row** is a variant plus the table's E / top-k, trained on one base
 config through ``--cfg-options`` (:func:`generator_options`).
 
-Table 1's ladder on a family base: the base, ``+FME`` (experts → ``FeatureModulationExperts``), ``+UaR``
-(a ``TopKRouter`` → ``UncertaintyAwareRouter``, its other keys kept) and ``+FME+UaR``; the dense ViT is the
-floor. Rows that end up with the same generator are one row (``moe+fme+uar`` is the ``mofme`` family).
+Table 1's ladder on a family base: the base, ``+FME`` (experts → ``FeatureModulationExperts``, inside a
+wrapping expert set such as MoWE's multi-scale one), ``+UaR`` (a ``TopKRouter`` → ``UncertaintyAwareRouter``;
+a router with an ``uncertainty`` argument gets ``uncertainty=dict(mc_samples=5, mc_dropout=0.1)``) and
+``+FME+UaR``; the dense ViT is the floor. A config whose name carries ``fme`` / ``uar`` after the family
+(``m3vit-fme-uar-e16_…``) defines that rung itself and wins over the derived one. Rows that end up with
+the same generator are one row (``moe+fme+uar`` is the ``mofme`` family).
 """
 import copy
 import glob
+import inspect
 import os.path as osp
 import re
 from dataclasses import dataclass, field
@@ -28,6 +32,9 @@ SIZE_KEYS = frozenset({
     'type', 'embed_dim', 'depth', 'patch_size', 'img_size', 'num_heads', 'head_dim', 'mlp_ratio', 'dropout',
     'stem_channels', 'head_channels', 'image_residual', 'confidence_head', 'confidence_range', 'init_cfg',
     'num_experts', 'top_k'})
+#: Restorer (``model``) keys a family may need besides its generator (MoWE's weight of its router loss).
+MODEL_KEYS = ('aux_loss_weights', )
+UNCERTAINTY = dict(mc_samples=UAR['mc_samples'], mc_dropout=UAR['mc_dropout'])
 FME = dict(type='FeatureModulationExperts')
 RUNGS = ('base', '+UaR', '+FME', '+FME+UaR')
 DEFAULT_CONFIG_GLOBS = ('configs/baselines/*.py', 'configs/mofme/*.py')
@@ -35,10 +42,13 @@ DEFAULT_CONFIG_GLOBS = ('configs/baselines/*.py', 'configs/mofme/*.py')
 
 @dataclass
 class Family:
-    """A variant family found in the configs: its name, generator variant dict and source configs."""
+    """A variant family found in the configs: its name, base generator variant, the rungs its configs
+    spell out (``{'+FME+UaR': variant}``), restorer keys (``model``) and source configs."""
     name: str
     variant: Dict[str, Any]
     configs: List[str] = field(default_factory=list)
+    rungs: Dict[str, Dict[str, Any]] = field(default_factory=dict)
+    model: Dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -51,29 +61,40 @@ class Row:
     generator: Dict[str, Any]
     tables: List[str] = field(default_factory=list)
     aliases: List[str] = field(default_factory=list)
+    model: Dict[str, Any] = field(default_factory=dict)
 
     @property
     def experts(self) -> Optional[int]:
         return None if self.generator.get('experts') is None else self.generator.get('num_experts')
 
     def to_dict(self) -> dict:
+        dense = self.generator.get('experts') is None
         return dict(name=self.name, family=self.family, rung=self.rung, generator=self.generator,
-                    tables=self.tables, aliases=self.aliases)
+                    model=self.model, tables=self.tables, aliases=self.aliases,
+                    fme=not dense and has_fme(self.generator), uar=not dense and has_uar(self.generator))
+
+    def options(self) -> List[str]:
+        """``--cfg-options`` of the row on a restorer config."""
+        return generator_options(self.generator) + generator_options(self.model, 'model')
 
 
-def family_name(config_path: str) -> str:
-    """``configs/baselines/moe-e16-top2_allweather-240.py`` → ``'moe'``."""
-    return re.split(r'[-_]', osp.splitext(osp.basename(config_path))[0], maxsplit=1)[0].lower()
+def parse_config_name(config_path: str) -> Tuple[str, str]:
+    """``moe-e16-top2_allweather-240.py`` → ``('moe', 'base')``; ``m3vit-fme-uar-e16_…`` → ``('m3vit',
+    '+FME+UaR')``."""
+    words = re.split(r'[-_]', osp.splitext(osp.basename(config_path))[0].lower())
+    rung = ''.join(tag for word, tag in (('fme', '+FME'), ('uar', '+UaR')) if word in words[1:])
+    return words[0], rung or 'base'
 
 
 def discover_families(patterns: Sequence[str] = DEFAULT_CONFIG_GLOBS, root: str = '.'
                       ) -> Tuple[Dict[str, Family], Dict[str, str]]:
     """Families of the configs matching ``patterns`` (relative to ``root``), and the skipped configs
     with the reason (not a ``MoFMEViT`` restorer, or a variant that disagrees with its family's first
-    config after the size keys are dropped)."""
+    config of the same rung after the size keys are dropped)."""
     from mmengine.config import Config
     families: Dict[str, Family] = {}
     skipped: Dict[str, str] = {}
+    first: Dict[Tuple[str, str], Tuple[str, Dict[str, Any]]] = {}
     paths = sorted({p for pattern in patterns for p in glob.glob(osp.join(root, pattern))})
     for path in paths:
         try:
@@ -88,13 +109,25 @@ def discover_families(patterns: Sequence[str] = DEFAULT_CONFIG_GLOBS, root: str 
         variant = {k: _plain(v) for k, v in generator.items() if k not in SIZE_KEYS}
         variant.setdefault('experts', FME)  # MoFMEViT's defaults, spelled out
         variant.setdefault('router', dict(type='TopKRouter'))
-        name = family_name(path)
-        if name not in families:
-            families[name] = Family(name, variant, [path])
-        elif _normalised(families[name].variant) == _normalised(variant):
-            families[name].configs.append(path)
+        name, rung = parse_config_name(path)
+        if (name, rung) in first:
+            source, known = first[(name, rung)]
+            if _normalised(known) != _normalised(variant):
+                skipped[path] = f'variant differs from {source} ({variant})'
+            elif name in families:
+                families[name].configs.append(path)
+            continue
+        first[(name, rung)] = (path, variant)
+        family = families.setdefault(name, Family(name, variant if rung == 'base' else {}))
+        family.configs.append(path)
+        if rung == 'base':
+            family.variant = variant
+            family.model = {k: _plain(model[k]) for k in MODEL_KEYS if k in model}
         else:
-            skipped[path] = f'variant differs from {families[name].configs[0]} ({variant})'
+            family.rungs[rung] = variant
+    for name in [n for n, f in families.items() if not f.variant]:
+        for path in families.pop(name).configs:
+            skipped[path] = f'a {name} rung without a {name} base config'
     return families, skipped
 
 
@@ -122,35 +155,60 @@ def _router_class(router: Dict[str, Any]) -> Optional[type]:
     return MODELS.get(router['type'])
 
 
+def _takes_uncertainty(cls: Optional[type]) -> bool:
+    return cls is not None and 'uncertainty' in inspect.signature(cls.__init__).parameters
+
+
 def has_uar(variant: Dict[str, Any]) -> bool:
+    """The router is the UaR, or a router routing as the UaR (its ``uncertainty`` set)."""
     from ..models.moe import UncertaintyAwareRouter
-    cls = _router_class(variant['router'])
-    return cls is not None and issubclass(cls, UncertaintyAwareRouter)
+    router = variant.get('router') or {}
+    cls = _router_class(router) if router else None
+    return cls is not None and (issubclass(cls, UncertaintyAwareRouter)
+                                or router.get('uncertainty') is not None)
+
+
+def _inner_experts(experts: Dict[str, Any]) -> Dict[str, Any]:
+    """The expert set a wrapper (e.g. MoWE's multi-scale one, ``experts=dict(...)``) holds, or itself."""
+    inner = experts.get('experts')
+    return inner if isinstance(inner, dict) else experts
 
 
 def has_fme(variant: Dict[str, Any]) -> bool:
-    return (variant.get('experts') or {}).get('type') == FME['type']
+    return _inner_experts(variant.get('experts') or {}).get('type') == FME['type']
 
 
 def with_uar(variant: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     """The variant with the uncertainty-aware router, or None where no UaR reading of its router is
-    known (a router type other than ``TopKRouter`` that is not a UaR already)."""
+    known (neither a ``TopKRouter`` nor a router with an ``uncertainty`` argument)."""
     out = copy.deepcopy(variant)
     if has_uar(out):
         return out
-    if out['router']['type'] != 'TopKRouter':
+    router = out['router']
+    if router['type'] == 'TopKRouter':
+        out['router'] = dict(UAR, **{k: v for k, v in router.items() if k != 'type'})
+    elif _takes_uncertainty(_router_class(router)):
+        out['router'] = dict(router, uncertainty=dict(UNCERTAINTY))
+    else:
         return None
-    out['router'] = dict(UAR, **{k: v for k, v in out['router'].items() if k != 'type'})
     return out
 
 
 def with_fme(variant: Dict[str, Any]) -> Dict[str, Any]:
+    """The variant with FME experts (inside a wrapping expert set, its other keys kept)."""
     out = copy.deepcopy(variant)
-    out['experts'] = dict(FME)
+    experts = out['experts']
+    if isinstance(experts.get('experts'), dict):
+        experts['experts'] = dict(FME)
+    else:
+        out['experts'] = dict(FME)
     return out
 
 
-def _rung_variant(variant: Dict[str, Any], rung: str) -> Optional[Dict[str, Any]]:
+def _rung_variant(family: Family, rung: str) -> Optional[Dict[str, Any]]:
+    if rung in family.rungs:  # spelled out by a config of the family
+        return copy.deepcopy(family.rungs[rung])
+    variant = family.variant
     if rung == 'base':
         return copy.deepcopy(variant)
     out = with_fme(variant) if 'FME' in rung else copy.deepcopy(variant)
@@ -177,20 +235,21 @@ def plan_rows(families: Dict[str, Family], *, num_experts: int = 16, top_k: int 
     rows: List[Row] = []
     notes: List[str] = []
 
-    def add(name: str, family: str, rung: str, variant: Dict[str, Any], table: str, experts: int) -> None:
-        generator = dict(variant)
+    def add(name: str, family: str, rung: str, variant: Dict[str, Any], table: str, experts: int,
+            model: Optional[Dict[str, Any]] = None) -> None:
+        generator, model = dict(variant), dict(model or {})
         if variant.get('experts') is not None:
             generator.update(num_experts=experts, top_k=top_k)
             if variant.get('num_tasks', 1) > 1:
                 generator['num_tasks'] = num_tasks
         for row in rows:
-            if row.generator == generator:
+            if row.generator == generator and row.model == model:
                 if table not in row.tables:
                     row.tables.append(table)
                 if name != row.name and name not in row.aliases:
                     row.aliases.append(name)
                 return
-        rows.append(Row(name, family, rung, generator, [table]))
+        rows.append(Row(name, family, rung, generator, [table], model=model))
 
     moe_families = [f for f in families.values() if f.variant.get('experts') is not None]
     add('dense', 'dense', 'base', dict(experts=None), 'ladder', 0)
@@ -200,7 +259,7 @@ def plan_rows(families: Dict[str, Family], *, num_experts: int = 16, top_k: int 
     for fam in ordered:
         rungs = RUNGS if fam.name in full_ladder else ('base', '+FME+UaR')
         for rung in rungs:
-            variant = _rung_variant(fam.variant, rung)
+            variant = _rung_variant(fam, rung)
             if variant is None:
                 notes.append(f'{fam.name} {rung}: no uncertainty-aware reading of router '
                              f'{fam.variant["router"]["type"]!r} is known; add the row with --rows')
@@ -208,11 +267,11 @@ def plan_rows(families: Dict[str, Family], *, num_experts: int = 16, top_k: int 
                     continue
                 rung, variant = '+FME', with_fme(fam.variant)  # the half of the ladder that applies
             name = fam.name if rung == 'base' else fam.name + rung.lower()
-            add(name, fam.name, rung, variant, 'ladder', num_experts)
+            add(name, fam.name, rung, variant, 'ladder', num_experts, fam.model)
     for fam_name in scaling_families:
         if fam_name == 'mofme':
             base = families.get('moe') or families.get('mofme')
-            variant = base and _rung_variant(base.variant, '+FME+UaR')
+            variant = base and _rung_variant(base, '+FME+UaR')
             label = 'moe+fme+uar' if 'moe' in families else 'mofme'
         else:
             base = families.get(fam_name)
@@ -223,7 +282,7 @@ def plan_rows(families: Dict[str, Family], *, num_experts: int = 16, top_k: int 
             continue
         for experts in scaling_experts:
             name = label if experts == num_experts else f'{label}-e{experts}'
-            add(name, base.name, 'scaling', variant, 'scaling', experts)
+            add(name, base.name, 'scaling', variant, 'scaling', experts, base.model)
     if downstream != 'none':
         for row in rows:
             mofme = row.name == 'moe+fme+uar' or 'mofme' in row.aliases
@@ -268,14 +327,16 @@ def load_rows_file(path: str, num_experts: int, top_k: int) -> List[Row]:
     return rows
 
 
-def generator_options(generator: Dict[str, Any], prefix: str = 'model.generator') -> List[str]:
-    """``--cfg-options`` that set ``generator``'s keys on ``prefix``; dict values replace the base's dict
-    whole (``_delete_=True``), so no key of the base's router or expert set is left over."""
+def generator_options(generator: Dict[str, Any], prefix: str = 'model.generator', _replace: bool = True
+                      ) -> List[str]:
+    """``--cfg-options`` that set ``generator``'s keys on ``prefix``; a dict value replaces the base's dict
+    whole (``_delete_=True``), so no key of the base's router or expert set is left over; the dicts nested
+    in it are new with it."""
     options = []
     for key, value in generator.items():
         if isinstance(value, dict):
-            options.append(f'{prefix}.{key}._delete_=True')
-            options += [f'{prefix}.{key}.{k}={_literal(v)}' for k, v in value.items()]
+            options += [f'{prefix}.{key}._delete_=True'] if _replace else []
+            options += generator_options(value, f'{prefix}.{key}', _replace=False)
         else:
             options.append(f'{prefix}.{key}={_literal(value)}')
     return options

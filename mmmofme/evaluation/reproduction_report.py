@@ -117,13 +117,7 @@ def _share_cell(values: Sequence[Optional[float]]) -> str:
 
 
 def _parts(row: Mapping) -> tuple:
-    gen = row['generator']
-    experts = gen.get('experts')
-    if experts is None:
-        return '—', '—'
-    router = gen.get('router') or {}
-    return ('✓' if experts.get('type') == 'FeatureModulationExperts' else '—',
-            '✓' if 'Uncertainty' in router.get('type', '') else '—')
+    return ('✓' if row.get('fme') else '—'), ('✓' if row.get('uar') else '—')
 
 
 def markdown_report(results: Mapping, command: str) -> dict:

@@ -11,11 +11,21 @@ from mmmofme.evaluation import reproduction_plan as plan
 from mmmofme.models.moe import FeatureModulationExperts, FFNExperts, TopKRouter, UncertaintyAwareRouter
 
 
+@MODELS.register_module()
+class ReproTestTaskRouter(TopKRouter):
+    """A router that routes as the UaR when given ``uncertainty`` (as the M³ViT / MoWE routers do)."""
+
+    def __init__(self, dim, num_experts, top_k, renormalize=True, num_tasks=1, uncertainty=None):
+        super().__init__(dim, num_experts, top_k, renormalize, num_tasks)
+        self.uncertainty = uncertainty
+
+
 def write_configs(root, **generators):
-    """One restorer config per family: ``name -> generator dict source`` (or a non-restorer model)."""
+    """One restorer config per ``name -> generator dict source`` (``name`` with '-' carries rung words),
+    and one non-restorer model."""
     (root / 'cfgs').mkdir()
     for name, generator in generators.items():
-        (root / 'cfgs' / f'{name}-e16_data.py').write_text(textwrap.dedent(f"""
+        (root / 'cfgs' / f'{name.replace("__", "-")}-e16_data.py').write_text(textwrap.dedent(f"""
             model = dict(type='MoFMERestorer', generator=dict(type='MoFMEViT', embed_dim=384, num_experts=16,
                          top_k=4, img_size=240, {generator}))
             """))
@@ -33,14 +43,19 @@ def families(tmp_path_factory):
         mmoe="experts=dict(type='FFNExperts'), router=dict(type='TopKRouter'), num_tasks=3",
         mofme="router=dict(type='UncertaintyAwareRouter', mc_samples=5, mc_dropout=0.1)",
         # a family this issue does not know: picked up, its unknown router gets no UaR rung
-        newbase="experts=dict(type='FFNExperts'), router=dict(type='SomeWeatherRouter')")
+        newbase="experts=dict(type='FFNExperts'), router=dict(type='SomeWeatherRouter')",
+        # a task-gated family whose router takes `uncertainty`, and its +FME+UaR rung spelled out by a config
+        tasked="experts=dict(type='FFNExperts'), router=dict(type='ReproTestTaskRouter'), num_tasks=3",
+        tasked__fme__uar="experts=dict(type='FeatureModulationExperts'), num_tasks=3, router=dict("
+                         "type='ReproTestTaskRouter', uncertainty=dict(mc_samples=3, mc_dropout=0.2))")
     found, skipped = plan.discover_families(patterns, str(root))
     assert list(skipped) == [str(root / 'cfgs' / 'restormer_data.py')]
     return found
 
 
 def test_families_keep_their_variant_keys_and_drop_the_size(families):
-    assert set(families) == {'dense', 'moe', 'mmoe', 'mofme', 'newbase'}
+    assert set(families) == {'dense', 'moe', 'mmoe', 'mofme', 'newbase', 'tasked'}
+    assert list(families['tasked'].rungs) == ['+FME+UaR'] and len(families['tasked'].configs) == 2
     assert families['mmoe'].variant == dict(experts=dict(type='FFNExperts'), router=dict(type='TopKRouter'),
                                             num_tasks=3)
     # MoFMEViT's default expert set, spelled out
@@ -51,7 +66,7 @@ def test_ladder_scaling_and_downstream_rows(families):
     rows, notes = plan.plan_rows(families, num_experts=16, top_k=2, num_tasks=5, scaling_experts=(16, 64))
     names = [r.name for r in rows]
     assert names == ['dense', 'moe', 'moe+uar', 'moe+fme', 'moe+fme+uar', 'mmoe', 'mmoe+fme+uar', 'newbase',
-                     'newbase+fme', 'moe-e64', 'moe+fme+uar-e64']
+                     'newbase+fme', 'tasked', 'tasked+fme+uar', 'moe-e64', 'moe+fme+uar-e64']
     by = {r.name: r for r in rows}
     assert by['moe+fme+uar'].aliases == ['mofme', 'mofme+fme+uar']  # the MoFME family is the top rung
     assert by['moe+uar'].generator['router'] == dict(type='UncertaintyAwareRouter', mc_samples=5,
@@ -60,7 +75,10 @@ def test_ladder_scaling_and_downstream_rows(families):
     assert by['moe+fme+uar-e64'].generator['num_experts'] == 64
     assert by['moe'].tables == ['ladder', 'scaling', 'downstream']
     assert [r.name for r in plan.rows_in(rows, 'downstream')] == ['dense', 'moe', 'moe+fme+uar', 'mmoe',
-                                                                  'newbase']
+                                                                  'newbase', 'tasked']
+    # the config's own rung wins over the derived one (its mc_samples=3, not the default 5)
+    assert by['tasked+fme+uar'].generator['router']['uncertainty'] == dict(mc_samples=3, mc_dropout=0.2)
+    assert by['tasked+fme+uar'].generator['num_tasks'] == 5 and by['tasked+fme+uar'].to_dict()['uar']
     assert any('SomeWeatherRouter' in n for n in notes)  # its UaR rung is reported, not invented
     assert [r.name for r in plan.select_rows(rows, ['mofme', 'dense'])] == ['dense', 'moe+fme+uar']
     with pytest.raises(ValueError, match='unknown row'):
@@ -95,6 +113,27 @@ def test_options_replace_router_and_experts_whole_and_build_the_row(families):
     assert dense.moe_layers() == []
     sized = apply(plan.generator_options(dict(img_size=64, confidence_range=(0.7, 0.95))), BASE)
     assert sized.img_size == 64 and tuple(sized.confidence_range) == (0.7, 0.95)
+
+
+def test_rungs_derived_for_routers_with_an_uncertainty_argument_and_wrapped_experts(families):
+    derived = plan.with_uar(families['tasked'].variant)
+    assert derived['router'] == dict(type='ReproTestTaskRouter',
+                                     uncertainty=dict(mc_samples=5, mc_dropout=0.1))
+    assert plan.has_uar(derived) and not plan.has_uar(families['tasked'].variant)
+    assert plan.with_uar(families['newbase'].variant) is None
+    experts = dict(type='MultiScaleExperts', experts=dict(type='FFNExperts'), kernel_sizes=[1, 3])
+    wrapped = dict(router=dict(type='TopKRouter'), experts=experts)
+    fme = plan.with_fme(wrapped)
+    assert fme['experts'] == dict(type='MultiScaleExperts', experts=dict(type='FeatureModulationExperts'),
+                                  kernel_sizes=[1, 3])
+    assert plan.has_fme(fme) and not plan.has_fme(wrapped)
+    # a nested dict is replaced with its parent: one _delete_, on the outer key only
+    assert plan.generator_options(dict(experts=fme['experts'])) == [
+        'model.generator.experts._delete_=True', 'model.generator.experts.type=MultiScaleExperts',
+        'model.generator.experts.experts.type=FeatureModulationExperts',
+        'model.generator.experts.kernel_sizes=[1,3]']
+    cfg = apply(plan.generator_options(dict(experts=fme['experts'])), BASE)
+    assert cfg.experts.to_dict() == fme['experts'] | dict(kernel_sizes=[1, 3])
 
 
 def test_rows_file_adds_hand_written_rows(tmp_path):

@@ -61,6 +61,7 @@ class Profile:
     segmentor: Optional[dict] = None  # dict(config, iters, options) trained once on clean frames
     chain: Optional[dict] = None  # dict(config, options, weathers, generator_prefix)
     downstream_top_k: Optional[int] = None
+    jobs: int = 1
 
     def schedule_options(self, iters: Optional[int]) -> List[str]:
         if iters is None:
@@ -83,7 +84,7 @@ CPU_SYNTHETIC = dict(num_train=96, num_val=4, size='512x256', seed=0)
 PROFILES = {
     # Two CPU cores: D=64 ViT on 64x64 crops, 300 iterations, 3 seeds, every run on the same generated data.
     'cpu': Profile(
-        name='cpu', config='configs/synthetic/mofme_synthetic.py', seeds=(0, 1, 2), iters=300,
+        name='cpu', config='configs/synthetic/mofme_synthetic.py', seeds=(0, 1, 2), iters=300, jobs=2,
         generator=dict(embed_dim=64, num_heads=4, head_dim=16, img_size=64, stem_channels=16,
                        head_channels=32, confidence_head=False),
         num_tasks=5,  # the synthetic training weathers rain, fog, snow, raindrop, clean are task ids 0-4
@@ -263,7 +264,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                    help="segmentor iterations (default: the profile's)")
     p.add_argument('--segmentor-checkpoint', default=None,
                    help='a trained segmentor instead of training one (required by --profile paper)')
-    p.add_argument('--jobs', type=int, default=1, help='runs at once (one process each)')
+    p.add_argument('--jobs', type=int, default=None,
+                   help="runs at once, one single-threaded process each (default: the profile's)")
     p.add_argument('--cfg-options', nargs='+', default=[], metavar='KEY=VALUE', help='added to every run')
     p.add_argument('--fresh', action='store_true', help='retrain runs that a previous call finished')
     p.add_argument('--dry-run', action='store_true', help='print the rows and the runs, train nothing')
@@ -298,6 +300,9 @@ def main(argv: Optional[List[str]] = None) -> dict:
     if not osp.isfile(osp.join(ROOT, config)):
         raise SystemExit(f'error: {config}: config file not found')
     iters = args.iters or profile.iters
+    args.jobs = args.jobs or profile.jobs
+    if args.jobs > 1:  # parallel runs, each on one core: torch's own threads would only compete
+        os.environ.setdefault('OMP_NUM_THREADS', '1')
     seeds = args.seeds or list(profile.seeds)
     root = osp.abspath(args.work_dir or osp.join('work_dirs', f'reproduce_{profile.name}'))
     os.makedirs(root, exist_ok=True)
@@ -331,7 +336,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     runs = [(row, seed) for row in rows for seed in seeds]
     if args.dry_run:
         for row, seed in runs:
-            print(f'{row.name} seed {seed}: ' + ' '.join(plan.generator_options(row.generator)))
+            print(f'{row.name} seed {seed}: ' + ' '.join(row.options()))
         return dict(rows=[r.to_dict() for r in rows], runs=len(runs))
 
     if data_root is not None:
@@ -346,7 +351,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
                    options=base_opts, rows=[r.to_dict() for r in rows], notes=notes, runs=[],
                    segmentor=segmentor)
     for row, entry in zip(rows, results['rows']):
-        entry.update(row_stats(config, [*base_opts, *plan.generator_options(row.generator)], crop))
+        entry.update(row_stats(config, [*base_opts, *row.options()], crop))
 
     start, done = time.monotonic(), 0
     logger.info(f'{len(runs)} runs ({len(rows)} rows x {len(seeds)} seeds) of {config}, '
@@ -355,7 +360,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
 
     def one(row: plan.Row, seed: int) -> dict:
         run_dir = osp.join(root, 'runs', row.name, f'seed{seed}')
-        options = [*base_opts, *plan.generator_options(row.generator), f'randomness.seed={seed}']
+        options = [*base_opts, *row.options(), f'randomness.seed={seed}']
         record = train_run(config, options, run_dir, args.fresh)
         out = dict(row=row.name, seed=seed, status=record['status'], metrics=dict(record['metrics']),
                    train_seconds=record['train_seconds'], reused=record.get('reused', False),
@@ -369,7 +374,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
                         generator['num_tasks'] = profile.chain['num_tasks']
                 down = train_run(profile.chain['restorer_config'], [
                     *plan.generator_options(profile.generator), *args.cfg_options,
-                    *plan.generator_options(generator), f'randomness.seed={seed}'],
+                    *plan.generator_options(generator), *plan.generator_options(row.model, 'model'),
+                    f'randomness.seed={seed}'],
                     osp.join(run_dir, 'downstream'), args.fresh)
                 if down['status'] != 'ok':
                     return dict(out, status=down['status'])
