@@ -29,7 +29,7 @@ __all__ = ['SIZE_KEYS', 'Family', 'Row', 'discover_families', 'plan_rows', 'gene
 
 #: Generator keys that size a network rather than define its variant (the profile sets them).
 SIZE_KEYS = frozenset({
-    'type', 'embed_dim', 'depth', 'patch_size', 'img_size', 'num_heads', 'head_dim', 'mlp_ratio', 'dropout',
+    'type', 'embed_dim', 'depth', 'patch_size', 'img_size', 'num_heads', 'head_dim', 'dropout',
     'stem_channels', 'head_channels', 'image_residual', 'confidence_head', 'confidence_range', 'init_cfg',
     'num_experts', 'top_k'})
 #: Restorer (``model``) keys a family may need besides its generator (MoWE's weight of its router loss).
@@ -229,8 +229,8 @@ def plan_rows(families: Dict[str, Family], *, num_experts: int = 16, top_k: int 
             (the paper's Table 1).
         scaling_families: families of Table 2 / Fig. 4; ``'mofme'`` means MoE + FME + UaR.
         scaling_experts: E of Table 2 (top-k stays ``top_k``).
-        downstream: ``'base'`` chains the dense row, every family base and MoFME (Table 4); ``'all'``
-            every Table 1 row; ``'none'`` none.
+        downstream: ``'base'`` chains every MoE family base and MoFME (Table 4's rows); ``'all'`` every
+            Table 1 row (the dense floor too); ``'none'`` none.
     """
     rows: List[Row] = []
     notes: List[str] = []
@@ -286,7 +286,8 @@ def plan_rows(families: Dict[str, Family], *, num_experts: int = 16, top_k: int 
     if downstream != 'none':
         for row in rows:
             mofme = row.name == 'moe+fme+uar' or 'mofme' in row.aliases
-            if 'ladder' in row.tables and (downstream == 'all' or row.rung == 'base' or mofme):
+            moe_base = row.rung == 'base' and row.family != 'dense'
+            if 'ladder' in row.tables and (downstream == 'all' or moe_base or mofme):
                 row.tables.append('downstream')
     return rows, notes
 

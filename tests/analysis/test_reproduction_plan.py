@@ -73,9 +73,9 @@ def test_ladder_scaling_and_downstream_rows(families):
                                                      mc_dropout=0.1)
     assert by['mmoe'].generator['num_tasks'] == 5 and by['mmoe'].generator['top_k'] == 2
     assert by['moe+fme+uar-e64'].generator['num_experts'] == 64
-    assert by['moe'].tables == ['ladder', 'scaling', 'downstream']
-    assert [r.name for r in plan.rows_in(rows, 'downstream')] == ['dense', 'moe', 'moe+fme+uar', 'mmoe',
-                                                                  'newbase', 'tasked']
+    assert by['moe'].tables == ['ladder', 'scaling', 'downstream'] and by['dense'].tables == ['ladder']
+    assert [r.name for r in plan.rows_in(rows, 'downstream')] == ['moe', 'moe+fme+uar', 'mmoe', 'newbase',
+                                                                  'tasked']
     # the config's own rung wins over the derived one (its mc_samples=3, not the default 5)
     assert by['tasked+fme+uar'].generator['router']['uncertainty'] == dict(mc_samples=3, mc_dropout=0.2)
     assert by['tasked+fme+uar'].generator['num_tasks'] == 5 and by['tasked+fme+uar'].to_dict()['uar']
