@@ -19,6 +19,7 @@ ETA). Finished runs with the same options are reused (``--fresh`` retrains).
 """
 import argparse
 import copy
+import functools
 import json
 import os
 import os.path as osp
@@ -200,6 +201,7 @@ def chain_run(chain_cfg: str, options: List[str], weathers: Sequence[str], resto
     return record
 
 
+@functools.lru_cache(maxsize=None)
 def load_tool(name: str):
     """``tools/<name>.py`` as a module (the tools are scripts, not a package)."""
     import importlib.util
@@ -317,10 +319,13 @@ def main(argv: Optional[List[str]] = None) -> dict:
         families, num_experts=profile.num_experts, top_k=profile.top_k, num_tasks=profile.num_tasks,
         scaling_experts=() if args.no_scaling else profile.scaling_experts,
         downstream=args.downstream if profile.chain else 'none')
-    if args.rows:
-        rows += plan.load_rows_file(args.rows, profile.num_experts, profile.top_k)
-    if args.variants:
-        rows = plan.select_rows(rows, args.variants)
+    try:
+        if args.rows:
+            rows += plan.load_rows_file(args.rows, profile.num_experts, profile.top_k)
+        if args.variants:
+            rows = plan.select_rows(rows, args.variants)
+    except ValueError as e:
+        raise SystemExit(f'error: {e}')
     for note in notes:
         logger.warning(note)
     logger.info(f'families: {", ".join(families)}; rows: ' + ', '.join(f'{r.name} {r.tables}' for r in rows))
