@@ -148,3 +148,12 @@ def test_rows_file_adds_hand_written_rows(tmp_path):
         plan.load_rows_file(str(bad), 16, 2)
     with pytest.raises(ValueError, match='not found'):
         plan.load_rows_file(str(tmp_path / 'missing.py'), 16, 2)
+
+
+def test_reproduce_names_an_unknown_row_in_one_line(load_tool, tmp_path):
+    reproduce = load_tool('analysis_tools/reproduce')
+    with pytest.raises(SystemExit, match=r"error: unknown row\(s\) \['nope'\]; known: dense, moe"):
+        reproduce.main(['--profile', 'tiny', '--variants', 'nope', '--work-dir', str(tmp_path),
+                        '--configs', 'configs/baselines/moe-e16-top2_allweather-240.py'])
+    with pytest.raises(SystemExit, match='nope.py: config file not found'):
+        reproduce.main(['--profile', 'tiny', '--config', 'nope.py', '--work-dir', str(tmp_path)])
