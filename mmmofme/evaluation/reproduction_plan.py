@@ -216,7 +216,8 @@ def _rung_variant(family: Family, rung: str) -> Optional[Dict[str, Any]]:
 
 
 def plan_rows(families: Dict[str, Family], *, num_experts: int = 16, top_k: int = 2, num_tasks: int = 1,
-              full_ladder: Sequence[str] = ('moe',), scaling_families: Sequence[str] = ('moe', 'mofme'),
+              full_ladder: Sequence[str] = ('moe',), fme_uar: Optional[Sequence[str]] = None,
+              scaling_families: Sequence[str] = ('moe', 'mofme'),
               scaling_experts: Sequence[int] = (16, 64, 128), downstream: str = 'base'
               ) -> Tuple[List[Row], List[str]]:
     """The rows of Tables 1, 2 and 4, deduplicated, and notes on rungs that could not be built.
@@ -225,8 +226,9 @@ def plan_rows(families: Dict[str, Family], *, num_experts: int = 16, top_k: int 
         families: from :func:`discover_families`.
         num_experts, top_k: Table 1's E and k (the paper: 16, top-2), for every family.
         num_tasks: gates of a task-gated family (MMoE, M³ViT …): the number of task ids of the data.
-        full_ladder: families that get all four rungs; the other MoE families get base and +FME+UaR
-            (the paper's Table 1).
+        full_ladder: families that get all four rungs.
+        fme_uar: families that get base and +FME+UaR (None: every other MoE family); the rest only
+            their base (the paper's Table 1: the full ladder on MoE, base and +FME+UaR on M³ViT and MoWE).
         scaling_families: families of Table 2 / Fig. 4; ``'mofme'`` means MoE + FME + UaR.
         scaling_experts: E of Table 2 (top-k stays ``top_k``).
         downstream: ``'base'`` chains every MoE family base and MoFME (Table 4's rows); ``'all'`` every
@@ -257,7 +259,12 @@ def plan_rows(families: Dict[str, Family], *, num_experts: int = 16, top_k: int 
     ordered = sorted(moe_families, key=lambda f: (has_fme(f.variant) and has_uar(f.variant),
                                                   f.name not in full_ladder, f.name))
     for fam in ordered:
-        rungs = RUNGS if fam.name in full_ladder else ('base', '+FME+UaR')
+        if fam.name in full_ladder:
+            rungs = RUNGS
+        elif fme_uar is None or fam.name in fme_uar or has_fme(fam.variant) and has_uar(fam.variant):
+            rungs = ('base', '+FME+UaR')
+        else:
+            rungs = ('base', )
         for rung in rungs:
             variant = _rung_variant(fam, rung)
             if variant is None:

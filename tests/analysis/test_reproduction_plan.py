@@ -81,6 +81,10 @@ def test_ladder_scaling_and_downstream_rows(families):
     assert by['tasked+fme+uar'].generator['num_tasks'] == 5 and by['tasked+fme+uar'].to_dict()['uar']
     assert any('SomeWeatherRouter' in n for n in notes)  # its UaR rung is reported, not invented
     assert [r.name for r in plan.select_rows(rows, ['mofme', 'dense'])] == ['dense', 'moe+fme+uar']
+    # the paper's Table 1: +FME+UaR only on the named bases, the other families keep their base row
+    paper, _ = plan.plan_rows(families, num_tasks=5, scaling_experts=(), fme_uar=('tasked', ))
+    assert [r.name for r in paper] == ['dense', 'moe', 'moe+uar', 'moe+fme', 'moe+fme+uar', 'mmoe', 'newbase',
+                                       'tasked', 'tasked+fme+uar']
     with pytest.raises(ValueError, match='unknown row'):
         plan.select_rows(rows, ['nope'])
 

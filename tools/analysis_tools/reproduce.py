@@ -56,6 +56,7 @@ class Profile:
     top_k: int = 2
     num_tasks: int = 1
     scaling_experts: Sequence[int] = (16, 64, 128)
+    fme_uar: Optional[Sequence[str]] = ('m3vit', 'mowe')  # Table 1's other bases (None: every family)
     weathers: Sequence[str] = ()
     options: List[str] = field(default_factory=list)  # fixed --cfg-options
     data: Optional[dict] = None  # synthetic generator arguments (None: the config's data)
@@ -317,6 +318,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
         logger.info(f'config {osp.relpath(path, ROOT)} skipped: {why}')
     rows, notes = plan.plan_rows(
         families, num_experts=profile.num_experts, top_k=profile.top_k, num_tasks=profile.num_tasks,
+        fme_uar=profile.fme_uar,
         scaling_experts=() if args.no_scaling else profile.scaling_experts,
         downstream=args.downstream if profile.chain else 'none')
     try:
