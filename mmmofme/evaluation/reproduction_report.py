@@ -131,9 +131,9 @@ def markdown_report(results: Mapping, command: str) -> dict:
              f'seeds {results["seeds"]}; {len(ok)} of {len(results["runs"])} runs finished. Values are '
              'mean ± sample std over the seeds; a claim is the seed-paired difference A − B, a tie when it '
              'lies inside its own spread (|mean| ≤ std).', '']
-    if results.get('wall_seconds') is not None:
+    if results.get('child_cpu_seconds') is not None:
         lines += [f'Wall time {results["wall_seconds"] / 60:.1f} min; CPU time of the train / test processes '
-                  f'{results.get("child_cpu_seconds", 0) / 60:.1f} min.', '']
+                  f'{results["child_cpu_seconds"] / 60:.1f} min.', '']
     per_weather = ''.join(f' | {w} PSNR / SSIM' for w in weathers)
     ladder = [r for r in rows if 'ladder' in r['tables']]
     if ladder:
