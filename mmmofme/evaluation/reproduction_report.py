@@ -258,9 +258,9 @@ def plot_report(results: Mapping, out_dir: str) -> List[str]:
                    yerr=[s[1] for s in stats], capsize=2, label=name)
         ax.set_xticks([j + 0.4 - width / 2 for j in range(len(keys))])
         ax.set_xticklabels([k.split('/')[0] for k in keys])
-        finite = [stat(n, k)[0] for n in ladder for k in keys if stat(n, k)]
-        if finite:
-            ax.set_ylim(min(finite) - 1.0, max(finite) + 0.5)
+        spans = [(s[0] - s[1], s[0] + s[1]) for n in ladder for k in keys for s in [stat(n, k)] if s]
+        if spans:  # the bars' tops and their error bars, not the axis down to 0 dB
+            ax.set_ylim(min(lo for lo, _ in spans) - 0.5, max(hi for _, hi in spans) + 0.3)
         ax.set_ylabel('PSNR (dB)')
         ax.set_title('PSNR per weather, Table 1 rows (mean ± std over seeds)')
         ax.legend(fontsize=7, ncol=2)
