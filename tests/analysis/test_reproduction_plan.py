@@ -11,9 +11,9 @@ from mmmofme.evaluation import reproduction_plan as plan
 from mmmofme.models.moe import FeatureModulationExperts, FFNExperts, TopKRouter, UncertaintyAwareRouter
 
 
-@MODELS.register_module()
 class ReproTestTaskRouter(TopKRouter):
-    """A router that routes as the UaR when given ``uncertainty`` (as the M³ViT / MoWE routers do)."""
+    """A router that routes as the UaR when given ``uncertainty`` (as the M³ViT / MoWE routers do);
+    registered only while this module's tests run (other tests list the registered routers)."""
 
     def __init__(self, dim, num_experts, top_k, renormalize=True, num_tasks=1, uncertainty=None):
         super().__init__(dim, num_experts, top_k, renormalize, num_tasks)
@@ -50,7 +50,9 @@ def families(tmp_path_factory):
                          "type='ReproTestTaskRouter', uncertainty=dict(mc_samples=3, mc_dropout=0.2))")
     found, skipped = plan.discover_families(patterns, str(root))
     assert list(skipped) == [str(root / 'cfgs' / 'restormer_data.py')]
-    return found
+    MODELS.register_module(module=ReproTestTaskRouter)
+    yield found
+    MODELS.module_dict.pop('ReproTestTaskRouter')
 
 
 def test_families_keep_their_variant_keys_and_drop_the_size(families):
