@@ -1,12 +1,13 @@
 """Mixture-of-experts components: routers, expert sets, the shared sparse dispatch and the layer."""
 from .builder import build_part, registered_types
-from .dispatch import group_sizes, sparse_dispatch
+from .dispatch import group_sizes, is_tracing, masked_dispatch, sparse_dispatch
 from .experts import ExpertsBase, FeatureModulationExperts, FFNExperts
 from .moe_layer import MoELayer
 from .routers import RouterOutput, TopKRouter, UncertaintyAwareRouter, uncertainty_calibration
 
 __all__ = [
-    'build_part', 'registered_types', 'group_sizes', 'sparse_dispatch', 'ExpertsBase',
+    'build_part', 'registered_types', 'group_sizes', 'is_tracing', 'masked_dispatch', 'sparse_dispatch',
+    'ExpertsBase',
     'FeatureModulationExperts', 'FFNExperts', 'MoELayer', 'RouterOutput', 'TopKRouter',
     'UncertaintyAwareRouter', 'uncertainty_calibration'
 ]

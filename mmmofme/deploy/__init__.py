@@ -1,0 +1,19 @@
+"""Deployment: ONNX export of restorers and chains, an onnxruntime restorer, and the fast CPU path."""
+from .onnx_export import (
+    MIN_OPSET,
+    ExportError,
+    RestorerGraph,
+    SegmentorChainGraph,
+    check_opset,
+    example_input,
+    expert_node_count,
+    export_onnx,
+    graph_for,
+    max_opset,
+)
+from .ort_backend import OnnxRestorer
+
+__all__ = [
+    'MIN_OPSET', 'ExportError', 'RestorerGraph', 'SegmentorChainGraph', 'check_opset', 'example_input',
+    'expert_node_count', 'export_onnx', 'graph_for', 'max_opset', 'OnnxRestorer'
+]
