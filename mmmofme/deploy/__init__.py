@@ -5,6 +5,7 @@ from .onnx_export import (
     RestorerGraph,
     SegmentorChainGraph,
     check_opset,
+    dynamic_example,
     example_input,
     expert_node_count,
     export_onnx,
@@ -14,6 +15,6 @@ from .onnx_export import (
 from .ort_backend import OnnxRestorer
 
 __all__ = [
-    'MIN_OPSET', 'ExportError', 'RestorerGraph', 'SegmentorChainGraph', 'check_opset', 'example_input',
-    'expert_node_count', 'export_onnx', 'graph_for', 'max_opset', 'OnnxRestorer'
+    'MIN_OPSET', 'ExportError', 'RestorerGraph', 'SegmentorChainGraph', 'check_opset', 'dynamic_example',
+    'example_input', 'expert_node_count', 'export_onnx', 'graph_for', 'max_opset', 'OnnxRestorer'
 ]

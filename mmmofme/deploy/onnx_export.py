@@ -10,9 +10,9 @@ Graphs:
   are dynamic (an MMoE restorer is exported without task ids: its gates' mean, as in eval without ids);
 * chain (``DeweatherSegmentor``): ``image`` (B, 3, H, W) RGB in [0, 1] → ``seg_logits`` (B, K, H, W),
   i.e. the chain's ``encode_decode`` (restore, clamp, re-normalise, segment, resize to the input). With
-  whole-frame restoration H and W are dynamic; with tiled restoration (``restore_cfg`` mode ``'slide'``)
-  the tile grid depends on the frame size, so H and W are fixed to the example's and only the batch is
-  dynamic.
+  whole-frame restoration batch, H and W are dynamic; with tiled restoration (``restore_cfg`` mode
+  ``'slide'``) the tile grid and the tiles per call depend on the frame and batch size, so the graph is
+  fixed to the example's size.
 """
 import os
 import os.path as osp
@@ -96,25 +96,25 @@ def export_onnx(graph: nn.Module,
 
     Args:
         graph: e.g. :class:`RestorerGraph` / :class:`SegmentorChainGraph`, in eval mode.
-        example: an example (B, 3, H, W) input; batch (and with ``dynamic_hw`` H and W) stay symbolic.
+        example: an example (B, 3, H, W) input (:func:`dynamic_example` for a dynamic graph).
         path: the .onnx file; weights are stored inside it (external data only past protobuf's 2 GB).
         output_name: the graph output's name.
-        dynamic_hw: keep H and W symbolic.
+        dynamic_hw: keep batch, H and W symbolic; else the graph is fixed to the example's size.
         opset: ONNX opset, :data:`MIN_OPSET` .. :func:`max_opset` (None: the exporter's default).
     """
     check_opset(opset)
     folder = osp.dirname(osp.abspath(path))
     if not osp.isdir(folder):
         raise ExportError(f'{path}: output folder {folder} does not exist')
-    dims = {0: torch.export.Dim('batch', min=1, max=1024)}
-    if dynamic_hw:
-        dims.update({2: torch.export.Dim('height', min=2, max=16384),
-                     3: torch.export.Dim('width', min=2, max=16384)})
+    # Dim.DYNAMIC, not ranges: the restorer's shape checks (grid >= 2, grid != the table's grid) would be
+    # reported as range violations; the graph computes every case alike (tests cover the edge sizes).
+    dims = {0: torch.export.Dim.DYNAMIC, 2: torch.export.Dim.DYNAMIC, 3: torch.export.Dim.DYNAMIC}
     weight_bytes = sum(p.numel() * p.element_size() for p in graph.parameters())
     with torch.no_grad(), warnings.catch_warnings():
         # torch.export notes the MoE layers' routing statistics (plain attributes set in forward)
         warnings.filterwarnings('ignore', message='.*were assigned during export.*')
-        program = torch.onnx.export(graph, (example, ), dynamo=True, dynamic_shapes=(dims, ),
+        program = torch.onnx.export(graph, (example, ), dynamo=True,
+                                    dynamic_shapes=(dims, ) if dynamic_hw else None,
                                     input_names=['image'], output_names=[output_name],
                                     opset_version=opset, optimize=True, verbose=False)
     if weight_bytes > 1.8e9:  # beyond protobuf's 2 GB: weights beside the graph, in PATH.data
@@ -141,3 +141,11 @@ def example_input(shape: Sequence[int]) -> Tensor:
     """A (B, 3, H, W) example in [0, 1] from ``shape`` = (B, H, W)."""
     batch, height, width = (int(v) for v in shape)
     return torch.rand(batch, 3, height, width)
+
+
+def dynamic_example(restorer: nn.Module) -> Tensor:
+    """An example that keeps every size symbolic when traced: batch 2 (a 1 would be specialised) and a
+    token grid other than the position table's (whose size would otherwise be taken as fixed)."""
+    height, width = getattr(restorer, 'img_size', (256, 256))
+    patch = int(getattr(restorer, 'patch_size', 8))
+    return example_input((2, height + patch, width + 2 * patch))

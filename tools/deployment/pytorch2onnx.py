@@ -8,8 +8,9 @@ matching checkpoint (``none`` keeps the initial weights, e.g. for a size / speed
 ``--chain`` the restorer is exported: ``image`` (B, 3, H, W) RGB in [0, 1] → ``restored``, with dynamic
 batch, height and width; tiling stays outside the graph (``tools/deweather.py --backend onnxruntime``
 tiles as the config says). With ``--chain`` a ``DeweatherSegmentor`` config is exported whole:
-``image`` → ``seg_logits`` (B, K, H, W) with the config's ``restore_cfg``; a tiled chain fixes H × W to
-``--shape``. ``--verify`` runs onnxruntime and PyTorch on the example and prints the max abs difference.
+``image`` → ``seg_logits`` (B, K, H, W) with the config's ``restore_cfg``; a tiled chain (``restore_cfg``
+mode ``'slide'``) is fixed to the ``--shape`` B × H × W (its tile grid depends on the frame size).
+``--verify`` runs onnxruntime and PyTorch on the example and prints the max abs difference.
 Errors (missing file, unsupported opset, checkpoint that does not fit) are one line, exit status 2.
 """
 import argparse
@@ -28,7 +29,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--chain', action='store_true', help='export restorer + segmentor as one graph')
     parser.add_argument('--opset', type=int, default=None, help='ONNX opset (default: the exporter\'s)')
     parser.add_argument('--shape', type=int, nargs=3, metavar=('B', 'H', 'W'), default=None,
-                        help='example size (default: 1 x the restorer crop; needed for a tiled chain)')
+                        help='input size of a tiled chain\'s fixed-size graph')
     parser.add_argument('--verify', action='store_true', help='onnxruntime vs PyTorch on the example')
     return parser.parse_args(argv)
 
@@ -52,22 +53,22 @@ def build_chain(config: str, checkpoint: Optional[str]) -> torch.nn.Module:
     return model.eval()
 
 
-def default_shape(model: torch.nn.Module, restore_cfg: dict, chain: bool, config: str) -> List[int]:
-    """1 × the tile size (restorer), or the whole frame a whole-frame chain restores (256 × 256)."""
-    if chain and restore_cfg['mode'] == 'slide':
-        raise ValueError(f'{config}: the chain restores tile by tile, so the graph is fixed to one frame '
+def example_for(model: torch.nn.Module, graph_is_dynamic: bool, shape: Optional[List[int]],
+                config: str) -> torch.Tensor:
+    """The traced example: generated for a dynamic graph, ``--shape`` for a tiled chain (fixed sizes)."""
+    from mmmofme.deploy import dynamic_example, example_input
+    if graph_is_dynamic:
+        return dynamic_example(getattr(model, 'restorer', model))
+    if shape is None:
+        raise ValueError(f'{config}: the chain restores tile by tile, so its graph is fixed to one frame '
                          f'size: give --shape B H W')
-    if restore_cfg['mode'] == 'slide':
-        h, w = restore_cfg['crop_size'] if not isinstance(restore_cfg['crop_size'], int) else \
-            (restore_cfg['crop_size'], ) * 2
-        return [1, int(h), int(w)]
-    return [1, 256, 256]
+    return example_input(shape)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     from mmmofme.apis import init_restorer
-    from mmmofme.deploy import ExportError, check_opset, example_input, export_onnx, graph_for
+    from mmmofme.deploy import ExportError, check_opset, export_onnx, graph_for
     from mmmofme.utils.checkpoint import CheckpointError
     checkpoint = None if args.checkpoint.lower() == 'none' else args.checkpoint
     try:
@@ -77,15 +78,14 @@ def main(argv: Optional[List[str]] = None) -> int:
                 raise ValueError(f'{path}: no such {what} file')
         model = build_chain(args.config, checkpoint) if args.chain else init_restorer(args.config, checkpoint)
         graph, dynamic_hw = graph_for(model, args.chain)
-        shape = args.shape or default_shape(model, model.restore_cfg, args.chain, args.config)
-        example = example_input(shape)
+        example = example_for(model, dynamic_hw, args.shape, args.config)
         export_onnx(graph, example, args.out, 'seg_logits' if args.chain else 'restored', dynamic_hw,
                     args.opset)
     except (ExportError, ValueError, CheckpointError, FileNotFoundError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
-    dims = 'batch' + (', height, width' if dynamic_hw else f' (H x W fixed to {shape[1]} x {shape[2]})')
-    print(f'wrote {args.out} (dynamic: {dims})', flush=True)
+    dims = 'batch, height, width' if dynamic_hw else f'none, fixed to {tuple(example.shape)}'
+    print(f'wrote {args.out} (dynamic sizes: {dims})', flush=True)
     if args.verify:
         from mmmofme.deploy import OnnxRestorer
         with torch.no_grad():
