@@ -2,6 +2,7 @@
 
     python tools/deweather.py INPUT --config CONFIG --checkpoint CKPT --out DIR \
         [--side-by-side] [--crop-size H [W]] [--stride H [W]] [--device cuda]
+    python tools/deweather.py INPUT --config CONFIG --backend onnxruntime --model model.onnx --out DIR
 
 INPUT is an image, a video (.mp4 .avi .mov .mkv) or a folder (searched recursively for both). CONFIG is
 a restorer config (mmagic ``MoFMERestorer``: ``model.generator``) or a chain config
@@ -10,7 +11,8 @@ Frames are restored tile by tile (``--crop-size`` / ``--stride``; defaults: the 
 else the restorer's ``img_size``), so memory stays bounded on full-size frames. Outputs keep the input's
 relative path under DIR (images as PNG, videos as MP4); ``--side-by-side`` also writes
 ``DIR/side_by_side/`` (input | restored). Inputs that cannot be read are reported by name and skipped;
-the exit status is 1 if any was.
+the exit status is 1 if any was. ``--backend onnxruntime --model model.onnx`` restores with a graph from
+``tools/deployment/pytorch2onnx.py`` instead (same inputs, same tiling from CONFIG, no checkpoint).
 """
 import argparse
 import os
@@ -38,14 +40,28 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Restore weathered images / folders / videos with MoFME')
     parser.add_argument('input', help='image, video, or folder of them')
     parser.add_argument('--config', required=True, help='restorer (mmagic) or chain config')
-    parser.add_argument('--checkpoint', required=True, help='restorer or chain checkpoint')
+    parser.add_argument('--checkpoint', help='restorer or chain checkpoint (--backend pytorch)')
     parser.add_argument('--out', required=True, help='output folder')
     parser.add_argument('--side-by-side', action='store_true', help='also write input | restored')
     parser.add_argument('--crop-size', type=int, nargs='+', help='tile size H [W]')
     parser.add_argument('--stride', type=int, nargs='+', help='tile step H [W] (default: crop size)')
     parser.add_argument('--max-batch', type=int, help='tiles per restorer call (bounds memory; default 8)')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--backend', choices=['pytorch', 'onnxruntime'], default='pytorch')
+    parser.add_argument('--model', help='ONNX restorer graph (--backend onnxruntime)')
     return parser.parse_args(argv)
+
+
+def load_restorer(args: argparse.Namespace):
+    """The restore callable of ``--backend``: the PyTorch restorer (CKPT) or the onnxruntime graph."""
+    if args.backend == 'onnxruntime':
+        if not args.model:
+            raise ValueError('--backend onnxruntime needs --model model.onnx')
+        from mmmofme.deploy import init_onnx_restorer
+        return init_onnx_restorer(args.config, args.model, restore_cfg=tiling_overrides(args))
+    if not args.checkpoint:
+        raise ValueError('--backend pytorch needs --checkpoint')
+    return init_restorer(args.config, args.checkpoint, args.device, restore_cfg=tiling_overrides(args))
 
 
 def tiling_overrides(args: argparse.Namespace) -> dict:
@@ -122,7 +138,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     try:
         inputs = collect_inputs(args.input)
-        model = init_restorer(args.config, args.checkpoint, args.device, restore_cfg=tiling_overrides(args))
+        model = load_restorer(args)
     except (FileNotFoundError, ValueError, CheckpointError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2

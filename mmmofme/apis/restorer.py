@@ -2,7 +2,7 @@
 (restorer or chain config) and restoring one image with it, tiled as the config says."""
 import os.path as osp
 from pathlib import Path
-from typing import Optional, Tuple, Union
+from typing import Callable, Optional, Tuple, Union
 
 import cv2
 import numpy as np
@@ -92,11 +92,12 @@ def init_restorer(config: ConfigType,
 
 
 @torch.no_grad()
-def restore(model: nn.Module, image_or_path: Union[np.ndarray, str, Path]) -> np.ndarray:
+def restore(model: Union[nn.Module, Callable], image_or_path: Union[np.ndarray, str, Path]) -> np.ndarray:
     """Restore one image with a model from :func:`init_restorer`, tiled as its ``restore_cfg`` says.
 
     Args:
-        model: the restorer.
+        model: the restorer (a module, or a callable on (n, 3, h, w) tiles with a ``restore_cfg``
+            attribute, such as :class:`mmmofme.deploy.OnnxRestorer`).
         image_or_path: an (H, W, 3) uint8 image in BGR order (as OpenCV / mmcv load it), or its file.
 
     Returns:
@@ -111,7 +112,8 @@ def restore(model: nn.Module, image_or_path: Union[np.ndarray, str, Path]) -> np
         image = image_or_path
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
         raise ValueError(f'expected an (H, W, 3) uint8 image, got {image.dtype} {image.shape}')
-    param = next(model.parameters(), None)
+    # a module, or any callable restorer (e.g. mmmofme.deploy.OnnxRestorer, which has no parameters)
+    param = next(model.parameters(), None) if isinstance(model, nn.Module) else None
     device = param.device if param is not None else torch.device('cpu')
     rgb = torch.from_numpy(np.ascontiguousarray(image[..., ::-1])).to(device)
     x = rgb.permute(2, 0, 1)[None].float() / 255

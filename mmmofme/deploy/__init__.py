@@ -12,9 +12,10 @@ from .onnx_export import (
     graph_for,
     max_opset,
 )
-from .ort_backend import OnnxRestorer
+from .ort_backend import OnnxRestorer, init_onnx_restorer
 
 __all__ = [
     'MIN_OPSET', 'ExportError', 'RestorerGraph', 'SegmentorChainGraph', 'check_opset', 'dynamic_example',
-    'example_input', 'expert_node_count', 'export_onnx', 'graph_for', 'max_opset', 'OnnxRestorer'
+    'example_input', 'expert_node_count', 'export_onnx', 'graph_for', 'max_opset', 'OnnxRestorer',
+    'init_onnx_restorer'
 ]

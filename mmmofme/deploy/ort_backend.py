@@ -52,3 +52,21 @@ class OnnxRestorer:
 
     def __repr__(self) -> str:
         return f'OnnxRestorer({self.path!r})'
+
+
+def init_onnx_restorer(config, model_path: str, restore_cfg: Optional[dict] = None,
+                       threads: Optional[int] = None) -> OnnxRestorer:
+    """An :class:`OnnxRestorer` tiled as ``config`` says (as :func:`mmmofme.apis.init_restorer` tiles).
+
+    Args:
+        config: the restorer or chain config the graph was exported from (its tiling is used).
+        model_path: the .onnx restorer graph.
+        restore_cfg: tiling overrides (``crop_size`` / ``stride`` / ``max_batch`` / ``mode='whole'``).
+        threads: onnxruntime intra-op threads.
+    """
+    from mmengine.config import Config
+
+    from ..apis.restorer import resolve_tiling, restorer_and_tiling
+    cfg = config if isinstance(config, Config) else Config.fromfile(str(config))
+    restorer_cfg, config_tiling = restorer_and_tiling(cfg)
+    return OnnxRestorer(model_path, threads, resolve_tiling(restorer_cfg, config_tiling, restore_cfg))

@@ -1,5 +1,7 @@
 """ONNX export keeps sparse routing: per variant and for the chain, onnxruntime (CPU) equals PyTorch to 1e-4
 on [0, 1] images of other sizes than the traced example; the tool's errors are one line."""
+import cv2
+import numpy as np
 import onnx
 import pytest
 import torch
@@ -33,26 +35,28 @@ PARITY_SHAPES = [(3, 37, 45), (1, 32, 32), (2, 8, 24)]
 TINY_CONFIG = 'tests/configs/tiny_restorer.py'  # the tiny MoFME (FME experts, UaR router, E=4, k=2)
 
 
-def export_through_tool(folder, load_tool):
-    """The MoFME variant goes through the tool: config + checkpoint → .onnx."""
+@pytest.fixture(scope='module')
+def tiny_config_onnx(tmp_path_factory, load_tool):
+    """The MoFME variant goes through the tool: config + checkpoint → .onnx; (model, checkpoint, path)."""
     from mmmofme.apis import init_restorer
+    folder = tmp_path_factory.mktemp('tool')
     torch.manual_seed(0)
     model = init_restorer(TINY_CONFIG)
     checkpoint = folder / 'ckpt.pth'
     torch.save({'state_dict': {f'generator.{k}': v for k, v in model.state_dict().items()}}, checkpoint)
     path = folder / 'mofme.onnx'
     assert load_tool('deployment/pytorch2onnx').main([TINY_CONFIG, str(checkpoint), '--out', str(path)]) == 0
-    return model, str(path)
+    return model, str(checkpoint), str(path)
 
 
 @pytest.fixture(scope='module', params=list(TINY))
-def exported(request, tmp_path_factory, load_tool):
-    folder = tmp_path_factory.mktemp('onnx')
+def exported(request, tmp_path_factory):
     if request.param == 'mofme':
-        return (request.param, *export_through_tool(folder, load_tool))
+        model, _, path = request.getfixturevalue('tiny_config_onnx')
+        return request.param, model, path
     torch.manual_seed(0)
     model = MoFMEViT.tiny(**TINY[request.param]).eval()
-    path = str(folder / f'{request.param}.onnx')
+    path = str(tmp_path_factory.mktemp('onnx') / f'{request.param}.onnx')
     export_onnx(RestorerGraph(model), dynamic_example(model), path, 'restored')
     return request.param, model, path
 
@@ -138,3 +142,33 @@ def test_tool_errors_are_one_line(tmp_path, load_tool, capsys):
         err = capsys.readouterr().err.strip()
         assert err.startswith('error: ') and message in err and '\n' not in err, err
     assert not list(tmp_path.glob('*.onnx*'))  # nothing half-written
+
+
+def test_deweather_onnxruntime_backend_matches_pytorch(tiny_config_onnx, tmp_path, load_tool):
+    """Same folder, same tiling (the config's 32-px tiles, stride 16), same PNGs to one grey level."""
+    _, checkpoint, onnx_path = tiny_config_onnx
+    folder = tmp_path / 'in' / 'sub'
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    cv2.imwrite(str(folder / 'a.png'), rng.integers(0, 256, (50, 70, 3), dtype=np.uint8))
+    tool = load_tool('deweather')
+    common = [str(tmp_path / 'in'), '--config', TINY_CONFIG]
+    assert tool.main(common + ['--checkpoint', checkpoint, '--out', str(tmp_path / 'pt')]) == 0
+    assert tool.main(common + ['--backend', 'onnxruntime', '--model', onnx_path, '--out',
+                               str(tmp_path / 'ort')]) == 0
+    pt = cv2.imread(str(tmp_path / 'pt' / 'sub' / 'a.png')).astype(int)
+    ort = cv2.imread(str(tmp_path / 'ort' / 'sub' / 'a.png')).astype(int)
+    assert pt.shape == ort.shape == (50, 70, 3)
+    assert np.abs(pt - ort).max() <= 1
+
+
+def test_deweather_onnxruntime_errors_are_one_line(tmp_path, load_tool, capsys):
+    tool = load_tool('deweather')
+    cv2.imwrite(str(tmp_path / 'a.png'), np.zeros((8, 8, 3), np.uint8))
+    for extra, message in (([], '--backend onnxruntime needs --model'),
+                           (['--model', str(tmp_path / 'gone.onnx')], 'gone.onnx: no such ONNX model file')):
+        argv = [str(tmp_path / 'a.png'), '--config', TINY_CONFIG, '--out', str(tmp_path / 'o'),
+                '--backend', 'onnxruntime'] + extra
+        assert tool.main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert err == f'error: {message}' or (err.startswith('error: ') and err.endswith(message)), err
