@@ -165,7 +165,7 @@ def test_deweather_onnxruntime_backend_matches_pytorch(tiny_config_onnx, tmp_pat
 def test_deweather_onnxruntime_errors_are_one_line(tmp_path, load_tool, capsys):
     tool = load_tool('deweather')
     cv2.imwrite(str(tmp_path / 'a.png'), np.zeros((8, 8, 3), np.uint8))
-    for extra, message in (([], '--backend onnxruntime needs --model'),
+    for extra, message in (([], '--backend onnxruntime needs --model model.onnx'),
                            (['--model', str(tmp_path / 'gone.onnx')], 'gone.onnx: no such ONNX model file')):
         argv = [str(tmp_path / 'a.png'), '--config', TINY_CONFIG, '--out', str(tmp_path / 'o'),
                 '--backend', 'onnxruntime'] + extra
