@@ -65,7 +65,8 @@ def resolve_tiling(restorer_cfg: dict, config_tiling: Optional[dict],
 def init_restorer(config: ConfigType,
                   checkpoint: Optional[str] = None,
                   device: str = 'cpu',
-                  restore_cfg: Optional[dict] = None) -> nn.Module:
+                  restore_cfg: Optional[dict] = None,
+                  fast_cpu: bool = False) -> nn.Module:
     """Build the restorer of a restorer (``model.generator``) or chain (``model.restorer``) config.
 
     Args:
@@ -76,6 +77,9 @@ def init_restorer(config: ConfigType,
         device: where the model goes.
         restore_cfg: overrides of the config's tiling (``crop_size``, ``stride``, ``max_batch``, or
             ``mode='whole'``); see :func:`resolve_tiling`.
+        fast_cpu: return the inference-only copy on the fast CPU path
+            (:func:`mmmofme.deploy.fast_cpu_model`: oneDNN-packed convs and linears; same outputs to
+            1e-5); ignored off the CPU.
 
     Returns:
         The restorer in eval mode, with ``restore_cfg`` (the tiling :func:`restore` uses) and ``cfg`` set.
@@ -88,7 +92,11 @@ def init_restorer(config: ConfigType,
         load_weights_into(model, read_checkpoint(checkpoint, RESTORER_PREFIXES), checkpoint, 'restorer')
     model.restore_cfg = resolve_tiling(restorer_cfg, config_tiling, restore_cfg)
     model.cfg = cfg
-    return model.to(device).eval()
+    model = model.to(device).eval()
+    if fast_cpu and torch.device(device).type == 'cpu':
+        from ..deploy.fast_cpu import fast_cpu_model  # deferred: mmmofme.deploy imports this package
+        model = fast_cpu_model(model)
+    return model
 
 
 @torch.no_grad()

@@ -36,3 +36,25 @@ def test_packed_layers_compute_conv_and_linear():
     linear = torch.nn.Linear(5, 7)
     tokens = torch.randn(3, 4, 5)
     torch.testing.assert_close(PackedLinear(linear)(tokens), linear(tokens).detach(), rtol=0, atol=1e-6)
+
+
+def test_init_restorer_fast_cpu_keeps_tiling_and_outputs():
+    from mmmofme.apis import init_restorer, restore
+    torch.manual_seed(0)
+    eager = init_restorer('tests/configs/tiny_restorer.py')
+    torch.manual_seed(0)  # same initial weights
+    fast = init_restorer('tests/configs/tiny_restorer.py', fast_cpu=True)
+    assert fast.restore_cfg == eager.restore_cfg and fast.fast_cpu
+    image = (torch.rand(50, 70, 3) * 255).byte().numpy()
+    assert abs(restore(fast, image).astype(int) - restore(eager, image).astype(int)).max() <= 1
+
+
+def test_benchmark_deploy_rows(load_tool, tmp_path):
+    out = tmp_path / 'rows.json'
+    rows = load_tool('analysis_tools/benchmark_deploy').main(
+        ['tests/configs/tiny_restorer.py', '--sizes', '40x56', '--backends', 'eager', 'fast',
+         '--threads', '1', '--runs', '1', '--out', str(out)])
+    assert [(r['backend'], r['size']) for r in rows] == [('eager', '40x56'), ('fast', '40x56')]
+    assert rows[0]['vs_eager'] == 1.0 and rows[1]['max_abs_diff_vs_eager'] <= 1e-5
+    assert all(r['seconds'] > 0 and r['peak_rss_gib'] > 0 for r in rows)
+    assert out.exists()
