@@ -109,10 +109,4 @@ def fast_cpu_model(model: nn.Module) -> nn.Module:
     return fast
 
 
-def same_as_eager(model: nn.Module, fast: nn.Module, image: Tensor) -> float:
-    """Max abs difference of ``fast(image)`` from ``model(image)`` (both eval, no grad)."""
-    with torch.no_grad():
-        return (fast(image) - model.eval()(image)).abs().max().item()
-
-
-__all__ = ['PackedConv2d', 'PackedLinear', 'fast_cpu_model', 'fast_path_available', 'same_as_eager']
+__all__ = ['PackedConv2d', 'PackedLinear', 'fast_cpu_model', 'fast_path_available']

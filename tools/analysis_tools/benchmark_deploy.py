@@ -90,6 +90,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--backends', nargs='+', default=list(BACKENDS), choices=BACKENDS)
     parser.add_argument('--threads', type=int, default=2, help='torch and onnxruntime intra-op threads')
     parser.add_argument('--runs', type=int, default=3)
+    parser.add_argument('--seed', type=int, default=0, help='seed of the random weights')
     parser.add_argument('--out', default=None, help='json file for the rows')
     return parser.parse_args(argv)
 
@@ -103,6 +104,7 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         for config in args.configs:
+            torch.manual_seed(args.seed)
             rows += time_config(config, args.backends, sizes, args.runs, args.threads, folder)
     if args.out:
         with open(args.out, 'w') as f:
