@@ -103,6 +103,7 @@ def export_onnx(graph: nn.Module,
         opset: ONNX opset, :data:`MIN_OPSET` .. :func:`max_opset` (None: the exporter's default).
     """
     check_opset(opset)
+    graph.eval()  # the wrapper too (torch.onnx warns about a module left in training mode)
     folder = osp.dirname(osp.abspath(path))
     if not osp.isdir(folder):
         raise ExportError(f'{path}: output folder {folder} does not exist')
