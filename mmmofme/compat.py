@@ -31,21 +31,23 @@ def _torch_at_least(major: int, minor: int) -> bool:
     return (int(parts[0]), int(parts[1])) >= (major, minor)
 
 
-def _find_onednn_linear() -> Optional[Tuple[Callable, Callable]]:
-    # The prepacked pair exists in torch >= 2.1 builds with oneDNN; the ops' schemas used below are those
-    # of torch 2.1 .. 2.14.
+def _find_onednn_ops(pack: str, run: str) -> Optional[Tuple[Callable, Callable]]:
+    # The prepacked (pack, run) pairs exist in torch >= 2.1 builds with oneDNN; the ops' schemas used below
+    # are those of torch 2.1 .. 2.14.
     if PUBLIC_ONLY or not _torch_at_least(2, 1):
         return None
     try:
         if not torch.backends.mkldnn.is_available():
             return None
         ops = torch.ops.mkldnn
-        return ops._reorder_linear_weight, ops._linear_pointwise
+        return getattr(ops, pack), getattr(ops, run)
     except (AttributeError, RuntimeError):
         return None
 
 
-_ONEDNN = _find_onednn_linear()
+_ONEDNN = _find_onednn_ops('_reorder_linear_weight', '_linear_pointwise')
+# what inductor's CPU freezing emits for convolutions
+_ONEDNN_CONV = _find_onednn_ops('_reorder_convolution_weight', '_convolution_pointwise')
 
 
 def onednn_linear_available() -> bool:
@@ -70,22 +72,6 @@ def onednn_linear(x: Tensor, packed_weight: Tensor, bias: Tensor, gelu: bool = F
         raise RuntimeError('the oneDNN prepacked linear is not available in this torch build')
     return _ONEDNN[1](x.contiguous(), packed_weight, bias, 'gelu' if gelu else 'none', [],
                       'none' if gelu else '')
-
-
-def _find_onednn_conv() -> Optional[Tuple[Callable, Callable]]:
-    # The prepacked convolution pair inductor's CPU freezing uses (torch >= 2.1 with oneDNN).
-    if PUBLIC_ONLY or not _torch_at_least(2, 1):
-        return None
-    try:
-        if not torch.backends.mkldnn.is_available():
-            return None
-        ops = torch.ops.mkldnn
-        return ops._reorder_convolution_weight, ops._convolution_pointwise
-    except (AttributeError, RuntimeError):
-        return None
-
-
-_ONEDNN_CONV = _find_onednn_conv()
 
 
 def onednn_conv_available() -> bool:
