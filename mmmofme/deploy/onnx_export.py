@@ -91,7 +91,8 @@ def export_onnx(graph: nn.Module,
                 path: str,
                 output_name: str,
                 dynamic_hw: bool = True,
-                opset: Optional[int] = None) -> str:
+                opset: Optional[int] = None,
+                optimize: bool = True) -> str:
     """Export ``graph`` (one image tensor in, one tensor out) to ``path``; returns ``path``.
 
     Args:
@@ -101,6 +102,8 @@ def export_onnx(graph: nn.Module,
         output_name: the graph output's name.
         dynamic_hw: keep batch, H and W symbolic; else the graph is fixed to the example's size.
         opset: ONNX opset, :data:`MIN_OPSET` .. :func:`max_opset` (None: the exporter's default).
+        optimize: run onnxscript's graph optimizer (constant folding, dead-code removal); off only
+            saves export time (tests), onnxruntime optimises the graph again when it loads it.
     """
     check_opset(opset)
     graph.eval()  # the wrapper too (torch.onnx warns about a module left in training mode)
@@ -117,7 +120,7 @@ def export_onnx(graph: nn.Module,
         program = torch.onnx.export(graph, (example, ), dynamo=True,
                                     dynamic_shapes=(dims, ) if dynamic_hw else None,
                                     input_names=['image'], output_names=[output_name],
-                                    opset_version=opset, optimize=True, verbose=False)
+                                    opset_version=opset, optimize=optimize, verbose=False)
     if weight_bytes > 1.8e9:  # beyond protobuf's 2 GB: weights beside the graph, in PATH.data
         program.save(path, external_data=True)
         return path

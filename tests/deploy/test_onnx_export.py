@@ -19,6 +19,8 @@ from mmmofme.deploy import (
 from mmmofme.models import MoFMEViT
 from mmmofme.models.archs import variant
 
+pytestmark = pytest.mark.slow  # each export takes seconds
+
 TOL = 1e-4
 #: variant → tiny MoFMEViT kwargs; PR-MoE gets two layers so its expert pyramid differs per layer (2, 4)
 TINY = {
@@ -57,7 +59,8 @@ def exported(request, tmp_path_factory):
     torch.manual_seed(0)
     model = MoFMEViT.tiny(**TINY[request.param]).eval()
     path = str(tmp_path_factory.mktemp('onnx') / f'{request.param}.onnx')
-    export_onnx(RestorerGraph(model), dynamic_example(model), path, 'restored')
+    # unoptimised (faster to write); the MoFME variant goes through the tool's optimised export
+    export_onnx(RestorerGraph(model), dynamic_example(model), path, 'restored', optimize=False)
     return request.param, model, path
 
 
@@ -108,7 +111,7 @@ def test_chain_exports_as_one_graph(tmp_path):
     graph, dynamic = graph_for(chain, chain=True)
     assert not dynamic  # a tiled chain's graph is fixed to one frame size
     path = str(tmp_path / 'chain.onnx')
-    export_onnx(graph, torch.rand(2, 3, 32, 56), path, 'seg_logits', dynamic)
+    export_onnx(graph, torch.rand(2, 3, 32, 56), path, 'seg_logits', dynamic, optimize=False)
     assert expert_node_count(path) == 4  # one restorer call (2 images x 2 tiles <= max_batch 8), sparse
     images = torch.rand(2, 3, 32, 56, generator=torch.Generator().manual_seed(3))
     with torch.no_grad():
