@@ -2,6 +2,7 @@
 
     python tools/deweather.py INPUT --config CONFIG --checkpoint CKPT --out DIR \
         [--side-by-side] [--crop-size H [W]] [--stride H [W]] [--device cuda]
+    python tools/deweather.py INPUT --config CONFIG --backend onnxruntime --model model.onnx --out DIR
 
 INPUT is an image, a video (.mp4 .avi .mov .mkv) or a folder (searched recursively for both). CONFIG is
 a restorer config (mmagic ``MoFMERestorer``: ``model.generator``) or a chain config
@@ -13,6 +14,8 @@ relative path under DIR (images as PNG, videos as MP4); ``--side-by-side`` also 
 channels and bit depth (``mmmofme.utils.image_io``). Inputs that cannot be read are reported by name and
 skipped, listed at the end, and make the exit status 1. Every output is written under a temporary name
 and renamed when complete, so an interrupted or failed input leaves no partial file.
+``--backend onnxruntime --model model.onnx`` restores with a graph from
+``tools/deployment/pytorch2onnx.py`` instead (same inputs, same tiling from CONFIG, no checkpoint).
 """
 import argparse
 import contextlib
@@ -44,14 +47,28 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Restore weathered images / folders / videos with MoFME')
     parser.add_argument('input', help='image, video, or folder of them')
     parser.add_argument('--config', required=True, help='restorer (mmagic) or chain config')
-    parser.add_argument('--checkpoint', required=True, help='restorer or chain checkpoint')
+    parser.add_argument('--checkpoint', help='restorer or chain checkpoint (--backend pytorch)')
     parser.add_argument('--out', required=True, help='output folder')
     parser.add_argument('--side-by-side', action='store_true', help='also write input | restored')
     parser.add_argument('--crop-size', type=int, nargs='+', help='tile size H [W]')
     parser.add_argument('--stride', type=int, nargs='+', help='tile step H [W] (default: crop size)')
     parser.add_argument('--max-batch', type=int, help='tiles per restorer call (bounds memory; default 8)')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--backend', choices=['pytorch', 'onnxruntime'], default='pytorch')
+    parser.add_argument('--model', help='ONNX restorer graph (--backend onnxruntime)')
     return parser.parse_args(argv)
+
+
+def load_restorer(args: argparse.Namespace):
+    """The restore callable of ``--backend``: the PyTorch restorer (CKPT) or the onnxruntime graph."""
+    if args.backend == 'onnxruntime':
+        if not args.model:
+            raise ValueError('--backend onnxruntime needs --model model.onnx')
+        from mmmofme.deploy import init_onnx_restorer
+        return init_onnx_restorer(args.config, args.model, restore_cfg=tiling_overrides(args))
+    if not args.checkpoint:
+        raise ValueError('--backend pytorch needs --checkpoint')
+    return init_restorer(args.config, args.checkpoint, args.device, restore_cfg=tiling_overrides(args))
 
 
 def tiling_overrides(args: argparse.Namespace) -> dict:
@@ -120,7 +137,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     try:
         inputs = collect_inputs(args.input)
-        model = init_restorer(args.config, args.checkpoint, args.device, restore_cfg=tiling_overrides(args))
+        model = load_restorer(args)
     except (FileNotFoundError, ValueError, CheckpointError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2

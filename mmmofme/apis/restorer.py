@@ -2,7 +2,7 @@
 (restorer or chain config) and restoring one image with it, tiled as the config says."""
 import os.path as osp
 from pathlib import Path
-from typing import Optional, Tuple, Union
+from typing import Callable, Optional, Tuple, Union
 
 import cv2
 import numpy as np
@@ -65,7 +65,8 @@ def resolve_tiling(restorer_cfg: dict, config_tiling: Optional[dict],
 def init_restorer(config: ConfigType,
                   checkpoint: Optional[str] = None,
                   device: str = 'cpu',
-                  restore_cfg: Optional[dict] = None) -> nn.Module:
+                  restore_cfg: Optional[dict] = None,
+                  fast_cpu: bool = False) -> nn.Module:
     """Build the restorer of a restorer (``model.generator``) or chain (``model.restorer``) config.
 
     Args:
@@ -76,6 +77,9 @@ def init_restorer(config: ConfigType,
         device: where the model goes.
         restore_cfg: overrides of the config's tiling (``crop_size``, ``stride``, ``max_batch``, or
             ``mode='whole'``); see :func:`resolve_tiling`.
+        fast_cpu: return the inference-only copy on the fast CPU path
+            (:func:`mmmofme.deploy.fast_cpu_model`: oneDNN-packed convs and linears; same outputs to
+            1e-5); ignored off the CPU.
 
     Returns:
         The restorer in eval mode, with ``restore_cfg`` (the tiling :func:`restore` uses) and ``cfg`` set.
@@ -88,15 +92,20 @@ def init_restorer(config: ConfigType,
         load_weights_into(model, read_checkpoint(checkpoint, RESTORER_PREFIXES), checkpoint, 'restorer')
     model.restore_cfg = resolve_tiling(restorer_cfg, config_tiling, restore_cfg)
     model.cfg = cfg
-    return model.to(device).eval()
+    model = model.to(device).eval()
+    if fast_cpu and torch.device(device).type == 'cpu':
+        from ..deploy.fast_cpu import fast_cpu_model  # deferred: mmmofme.deploy imports this package
+        model = fast_cpu_model(model)
+    return model
 
 
 @torch.no_grad()
-def restore(model: nn.Module, image_or_path: Union[np.ndarray, str, Path]) -> np.ndarray:
+def restore(model: Union[nn.Module, Callable], image_or_path: Union[np.ndarray, str, Path]) -> np.ndarray:
     """Restore one image with a model from :func:`init_restorer`, tiled as its ``restore_cfg`` says.
 
     Args:
-        model: the restorer.
+        model: the restorer (a module, or a callable on (n, 3, h, w) tiles with a ``restore_cfg``
+            attribute, such as :class:`mmmofme.deploy.OnnxRestorer`).
         image_or_path: an (H, W, 3) uint8 image in BGR order (as OpenCV / mmcv load it), or its file.
 
     Returns:
@@ -111,7 +120,8 @@ def restore(model: nn.Module, image_or_path: Union[np.ndarray, str, Path]) -> np
         image = image_or_path
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
         raise ValueError(f'expected an (H, W, 3) uint8 image, got {image.dtype} {image.shape}')
-    param = next(model.parameters(), None)
+    # a module, or any callable restorer (e.g. mmmofme.deploy.OnnxRestorer, which has no parameters)
+    param = next(model.parameters(), None) if isinstance(model, nn.Module) else None
     device = param.device if param is not None else torch.device('cpu')
     rgb = torch.from_numpy(np.ascontiguousarray(image[..., ::-1])).to(device)
     x = rgb.permute(2, 0, 1)[None].float() / 255

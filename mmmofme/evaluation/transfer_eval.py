@@ -83,7 +83,8 @@ def _path(ckpt) -> Optional[str]:
 def build_models(restorer_cfg: ConfigLike, restorer_ckpt: Optional[str], seg_cfg: ConfigLike,
                  seg_ckpt: Optional[str], det_cfg: ConfigLike, det_ckpt: Optional[str],
                  chain_cfg: Optional[ConfigLike] = DEFAULT_CHAIN_CONFIG,
-                 device: str = 'cpu') -> TransferModels:
+                 device: str = 'cpu',
+                 fast_cpu: bool = False) -> TransferModels:
     """Build the three models once.
 
     Args:
@@ -97,6 +98,8 @@ def build_models(restorer_cfg: ConfigLike, restorer_ckpt: Optional[str], seg_cfg
         chain_cfg: Chain config whose ``model.restore_cfg`` tiles the restorer (the chain's tiling);
             ``None``: the restorer config's own test tiling.
         device: Where the models run (``'cuda'`` when there is one).
+        fast_cpu: Restore on the fast CPU inference path (:func:`mmmofme.deploy.fast_cpu_model`; same
+            outputs to 1e-5).
     """
     from mmdet.apis import init_detector
     from mmengine.model.utils import revert_sync_batchnorm
@@ -108,7 +111,7 @@ def build_models(restorer_cfg: ConfigLike, restorer_ckpt: Optional[str], seg_cfg
     install_checkpoint_loader()
     tiling = None if chain_cfg is None else restorer_and_tiling(_config(chain_cfg))[1]
     restorer = init_restorer(_config(restorer_cfg), None if restorer_ckpt is None else str(restorer_ckpt),
-                             device=device, restore_cfg=tiling)
+                             device=device, restore_cfg=tiling, fast_cpu=fast_cpu)
     if restorer_ckpt is None and any(True for _ in restorer.parameters()):
         raise ValueError(f'the restorer {type(restorer).__name__} has weights but no checkpoint was given')
     segmentor = init_model(_config(seg_cfg), _path(seg_ckpt), device=device)

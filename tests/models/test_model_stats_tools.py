@@ -24,7 +24,8 @@ def test_model_stats_writes_rows(_run, tmp_path):
     assert [(r['variant'], r['num_experts'], r['top_k']) for r in rows] == [
         ('dense', None, None), ('moe', 4, 1), ('moe', 4, 2), ('mofme', 4, 1), ('mofme', 4, 2)]
     for row in rows:
-        assert set(row) == {'variant', 'num_experts', 'top_k', 'input_size', 'params', 'gmac', 'latency_ms'}
+        assert set(row) == {'variant', 'num_experts', 'top_k', 'input_size', 'params', 'gmac', 'latency_ms',
+                            'backend'}
         assert isinstance(row['params'], int) and row['gmac'] > 0 and row['latency_ms'] is None
         assert row['input_size'] == 32
     gmac = {(r['variant'], r['top_k']): r['gmac'] for r in rows}
@@ -40,5 +41,5 @@ def test_benchmark_moe_writes_rows(_run, tmp_path):
     rows = json.loads(out.read_text())
     assert {r['kind'] for r in rows} == {'dense_ffn', 'moe', 'moe_all_experts', 'fme'}
     for row in rows:
-        assert set(row) == {'kind', 'num_experts', 'latency_ms'}
-        assert row['num_experts'] == 4 and row['latency_ms'] > 0
+        assert set(row) == {'kind', 'num_experts', 'backend', 'latency_ms'}
+        assert row['num_experts'] == 4 and row['latency_ms'] > 0 and row['backend'] == 'onednn'

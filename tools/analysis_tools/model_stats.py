@@ -5,7 +5,10 @@ forward. The sparse dispatch runs each expert only on its own tokens, so the tra
 active top-k experts' matmuls, as the paper counts them. ``scaled_dot_product_attention`` has no
 built-in handle; ours counts its two matmuls (``--sdpa-flops skip`` drops them, as ptflops does).
 Latency: all variants are built first and timed in turn within each round, so their ratios come from
-the same stretch of time (the models are held in memory together meanwhile).
+the same stretch of time (the models are held in memory together meanwhile), every variant on the same
+backend (``--backend``, printed and in each row): ``fast`` (default) is the fast CPU inference path
+(:func:`mmmofme.deploy.fast_cpu_model`: every conv and linear, dense FFN included, on oneDNN-packed
+weights), ``eager`` the plain modules (experts still on their own packed weights).
 
 Example::
 
@@ -32,6 +35,7 @@ import torch
 from mmengine.analysis import FlopAnalyzer
 from mmengine.analysis.jit_handles import get_shape
 
+from mmmofme.deploy import fast_cpu_model
 from mmmofme.models import MoFMEViT
 from mmmofme.models.archs import ROUTERS, VARIANTS, variant
 from mmmofme.utils import interleaved_median_ms
@@ -142,6 +146,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--patch-size', type=int, default=8)
     parser.add_argument('--sdpa-flops', default='count', choices=['count', 'skip'])
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--backend', default='fast', choices=['fast', 'eager'],
+                        help='latency backend of every variant: the fast CPU path or eager modules')
     parser.add_argument('--threads', type=int, default=None,
                         help='torch intra-op threads (default: torch\'s choice); 1 is steadier on a busy CPU')
     parser.add_argument('--out', default=None, help='json file for the rows')
@@ -173,9 +179,10 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
             rows.append(dict(variant=name, num_experts=num_experts, top_k=top_k,
                              input_size=args.input_size, params=params,
                              gmac=round(count_gmac(model, image, args.sdpa_flops == 'count'), 6),
-                             latency_ms=None))
+                             latency_ms=None, backend=args.backend))
             if args.latency_runs > 0:  # kept for timing; all variants are then timed round by round
-                models[str(len(rows) - 1)] = model
+                models[str(len(rows) - 1)] = fast_cpu_model(model) if args.backend == 'fast' else model
+    print(f'latency backend: {args.backend} for every variant', flush=True)
     latencies = interleaved_latency_ms(models, image, args.latency_runs) if models else {}
     for index, row in enumerate(rows):
         row['latency_ms'] = _round(latencies.get(str(index)))

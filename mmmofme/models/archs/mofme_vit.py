@@ -25,7 +25,7 @@ from ..layers import (
     blend_with_input,
     rescale_confidence,
 )
-from ..moe import ExpertsBase, MoELayer, TopKRouter, build_part
+from ..moe import ExpertsBase, MoELayer, TopKRouter, build_part, is_tracing
 
 #: The defaults: MoFME's expert set (paper Eq. 4–6) behind the plain top-k router (Eq. 1–2).
 DEFAULT_EXPERTS = dict(type='FeatureModulationExperts')
@@ -227,7 +227,7 @@ class MoFMEViT(BaseModule):
         task_ids = self._check_task_ids(task_ids, b, x.device)
         p = self.patch_size
         pad_h, pad_w = (-h) % p, (-w) % p
-        if pad_h or pad_w:
+        if is_tracing() or pad_h or pad_w:  # traced with symbolic H, W: always pad (maybe by 0)
             x = F.pad(x, (0, pad_w, 0, pad_h), mode='replicate')
         grid = (x.shape[2] // p, x.shape[3] // p)
 

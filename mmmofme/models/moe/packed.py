@@ -13,13 +13,15 @@ import torch
 from torch import Tensor
 
 from ... import compat
+from .dispatch import is_tracing
 
 PackedPair = Tuple[Tensor, Tensor]  # (oneDNN-packed (out, in) weight, (out,) bias)
 
 
 def packed_path_usable(x: Tensor, params: Sequence[Tensor]) -> bool:
-    """Whether ``x`` may go through prepacked weights: float32 on CPU, oneDNN on, no gradient needed."""
-    if not compat.onednn_linear_available():
+    """Whether ``x`` may go through prepacked weights: float32 on CPU, oneDNN on, no gradient needed, and
+    not being traced / exported (a graph records ``F.linear``, which exporters and freezing understand)."""
+    if not compat.onednn_linear_available() or is_tracing():
         return False
     if x.device.type != 'cpu' or x.dtype != torch.float32 or x.requires_grad:
         return False

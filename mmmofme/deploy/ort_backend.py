@@ -1,0 +1,72 @@
+"""An exported restorer run by onnxruntime, as a callable the tiling and ``restore`` accept.
+
+``OnnxRestorer(path)(tiles)`` maps (n, 3, h, w) float tensors in [0, 1] to restored tiles, like the
+PyTorch restorer, so ``tiled_restore`` / ``mmmofme.apis.restore`` / ``tools/deweather.py`` use either.
+"""
+import os.path as osp
+from typing import Optional
+
+import numpy as np
+import torch
+from torch import Tensor
+
+
+class OnnxRestorer:
+    """A restorer graph from ``tools/deployment/pytorch2onnx.py`` in an onnxruntime CPU session.
+
+    Args:
+        path: the .onnx file (input ``image`` (B, 3, H, W), one output).
+        threads: onnxruntime intra-op threads (None: its default, all cores).
+        restore_cfg: the tiling :func:`mmmofme.apis.restore` uses (as ``init_restorer`` sets it).
+
+    Raises:
+        ValueError: one line naming the file: missing, or not a graph onnxruntime can load.
+    """
+
+    def __init__(self, path: str, threads: Optional[int] = None, restore_cfg: Optional[dict] = None) -> None:
+        import onnxruntime as ort
+        if not osp.isfile(path):
+            raise ValueError(f'{path}: no such ONNX model file')
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        options.log_severity_level = 3  # errors only
+        try:
+            self.session = ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
+        except Exception as err:  # onnxruntime raises its own Fail / InvalidProtobuf / ... classes
+            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise ValueError(f'{path}: not a loadable ONNX model ({first})') from None
+        inputs = self.session.get_inputs()
+        if len(inputs) != 1 or len(inputs[0].shape) != 4:
+            raise ValueError(f'{path}: expected one (B, 3, H, W) input, got '
+                             f'{[(i.name, i.shape) for i in inputs]}')
+        self.path = path
+        self.input_name = inputs[0].name
+        self.restore_cfg = restore_cfg
+
+    def __call__(self, images: Tensor) -> Tensor:
+        """(n, 3, h, w) float → the graph's output as a float32 tensor on the input's device."""
+        feed = {self.input_name: np.ascontiguousarray(images.detach().float().cpu().numpy())}
+        out = self.session.run(None, feed)[0]
+        return torch.from_numpy(out).to(images.device)
+
+    def __repr__(self) -> str:
+        return f'OnnxRestorer({self.path!r})'
+
+
+def init_onnx_restorer(config, model_path: str, restore_cfg: Optional[dict] = None,
+                       threads: Optional[int] = None) -> OnnxRestorer:
+    """An :class:`OnnxRestorer` tiled as ``config`` says (as :func:`mmmofme.apis.init_restorer` tiles).
+
+    Args:
+        config: the restorer or chain config the graph was exported from (its tiling is used).
+        model_path: the .onnx restorer graph.
+        restore_cfg: tiling overrides (``crop_size`` / ``stride`` / ``max_batch`` / ``mode='whole'``).
+        threads: onnxruntime intra-op threads.
+    """
+    from mmengine.config import Config
+
+    from ..apis.restorer import resolve_tiling, restorer_and_tiling
+    cfg = config if isinstance(config, Config) else Config.fromfile(str(config))
+    restorer_cfg, config_tiling = restorer_and_tiling(cfg)
+    return OnnxRestorer(model_path, threads, resolve_tiling(restorer_cfg, config_tiling, restore_cfg))
