@@ -38,7 +38,9 @@ def load_balance_loss(probs: Tensor, expert_indices: Tensor) -> Tensor:
     num_experts = probs.shape[-1]
     slots = torch.bincount(expert_indices.reshape(-1), minlength=num_experts).to(probs.dtype)
     prob_sum = probs.sum(0)
-    counts = probs.new_tensor([expert_indices.numel(), probs.shape[0]])
+    # slot and token counts as tensors built from tensors: a tensor made from the sizes would fix the
+    # token count of an exported graph (torch.export specialises Python ints taken from shapes)
+    counts = torch.stack([slots.sum(), torch.ones_like(probs[:, 0]).sum()])
     if probs.requires_grad and is_distributed():
         # A training step under DDP: f and P of the global batch, as one process would see it (the loss
         # is not linear in the batch). Every rank runs the same layers, so the collectives pair up.
