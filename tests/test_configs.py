@@ -96,3 +96,11 @@ def test_an_epoch_loop_gets_a_sampler_whose_epochs_end(path):
     loop = (cfg.get('train_cfg') or {}).get('type', '')
     sampler = ((cfg.get('train_dataloader') or {}).get('sampler') or {}).get('type', '')
     assert not (loop == 'EpochBasedTrainLoop' and sampler == 'InfiniteSampler'), f'{path}: {loop} + {sampler}'
+
+
+@pytest.mark.parametrize('path', SHIPPED, ids=lambda p: str(p.relative_to(ROOT)))
+def test_a_training_config_fixes_its_seed(path):
+    """Without ``randomness.seed`` mmengine draws a seed per run: the same command trains another model."""
+    cfg = Config.fromfile(str(path))
+    if cfg.get('train_cfg'):
+        assert (cfg.get('randomness') or {}).get('seed') is not None, f'{path}: no randomness.seed'

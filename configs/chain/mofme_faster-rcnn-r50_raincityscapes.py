@@ -24,3 +24,5 @@ val_dataloader = dict(dataset=dict(_delete_=True, type='WeatherCityscapesDetData
 test_dataloader = val_dataloader
 val_evaluator = dict(_delete_=True, type='CocoMetric', ann_file=None, metric='bbox')
 test_evaluator = val_evaluator
+# a fixed seed: a run is reproducible (mmengine draws a random one otherwise)
+randomness = dict(seed=42)

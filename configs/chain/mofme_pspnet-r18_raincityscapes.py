@@ -15,3 +15,5 @@ weathered_val = dict(type='WeatherCityscapesSegDataset', data_root='data/citysca
                      pipeline={{_base_.test_pipeline}})
 val_dataloader = dict(dataset=dict(_delete_=True, **weathered_val))
 test_dataloader = val_dataloader
+# a fixed seed: a run is reproducible (mmengine draws a random one otherwise)
+randomness = dict(seed=42)

@@ -32,3 +32,5 @@ val_cfg = dict()
 test_cfg = dict()
 default_hooks = dict(logger=dict(interval=50),
                      checkpoint=dict(interval=10, max_keep_ckpts=2, save_best='accuracy/top1'))
+# a fixed seed: a run is reproducible (mmengine draws a random one otherwise)
+randomness = dict(seed=42)

@@ -31,3 +31,5 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=iters, max_keep_ckpts=1))
 log_processor = dict(by_epoch=False)
+# a fixed seed: a run is reproducible (mmengine draws a random one otherwise)
+randomness = dict(seed=42)
