@@ -9,6 +9,7 @@ also turns SyncBN layers (mmseg / mmdet configs use them) into plain BN, since S
 (mmengine does the same for non-distributed runs); BN statistics are then per process. With CUDA present
 it does nothing: the GPU (nccl) path stays mmengine's own.
 """
+import atexit
 import datetime
 import os
 from typing import Any
@@ -36,6 +37,11 @@ def is_distributed() -> bool:
     return torch_dist.is_available() and torch_dist.is_initialized() and torch_dist.get_world_size() > 1
 
 
+def _destroy_process_group() -> None:
+    if torch_dist.is_initialized():
+        torch_dist.destroy_process_group()
+
+
 def prepare_cpu_distributed(cfg: Any, launcher: str) -> bool:
     """For ``--launcher pytorch`` without CUDA: start the gloo process group from torchrun's environment
     and make the DDP wrapper CPU-ready (``device_ids=None``). Returns whether it did.
@@ -57,6 +63,9 @@ def prepare_cpu_distributed(cfg: Any, launcher: str) -> bool:
     if not torch_dist.is_initialized():
         timeout = datetime.timedelta(seconds=dist_cfg.get('timeout', 1800))
         torch_dist.init_process_group(backend='gloo', timeout=timeout)
+        # tear gloo down before the interpreter does: left to process exit, its threads can abort a rank
+        # ("terminate called without an active exception") after the run has finished
+        atexit.register(_destroy_process_group)
     wrapper = dict(cfg.get('model_wrapper_cfg') or {})
     if wrapper.get('type', 'MMDistributedDataParallel') == 'MMDistributedDataParallel':
         wrapper['type'] = 'CPUDistributedDataParallel'  # no device ids, SyncBN → BN
