@@ -34,7 +34,7 @@ from ..apis.restorer import restorer_and_tiling
 from ..datasets.layouts import CLEAN_TAG, list_pairs
 from ..models.chain import restore_images
 from ..models.layers import blend_with_input, rescale_confidence
-from .transfer_report import PSNR_CAP
+from .transfer_eval import capped_psnr, read_bgr
 
 __all__ = ['DEFAULT_LOWS', 'DEFAULT_WIDTHS', 'candidate_ranges', 'RangeSweep', 'calibration_samples',
            'sweep_confidence_ranges', 'choose_confidence_range', 'calibrate_confidence_range',
@@ -109,17 +109,8 @@ def calibration_samples(sources: Sequence[Tuple[str, str, str, Sequence[str]]],
     return samples
 
 
-def _psnr(img: np.ndarray, clean: np.ndarray) -> float:
-    from mmagic.evaluation.metrics.psnr import psnr
-    return min(float(psnr(img, clean, input_order='HWC')), PSNR_CAP)
-
-
 def _read_rgb(path: str) -> np.ndarray:
-    import cv2
-    img = cv2.imread(path, cv2.IMREAD_COLOR)
-    if img is None:
-        raise OSError(f'{path}: cannot read the image (missing, truncated or not an image)')
-    return np.ascontiguousarray(img[..., ::-1])
+    return np.ascontiguousarray(read_bgr(path)[..., ::-1])
 
 
 @torch.no_grad()
@@ -152,8 +143,8 @@ def sweep_confidence_ranges(restorer: nn.Module, restore_cfg: dict, samples: Seq
         outs = y.reshape(len(ranges), 3, *y.shape[-2:]).permute(0, 2, 3, 1)
         outs = (outs * 255).round().byte().cpu().numpy()
         entry = per_kind.setdefault(kind, dict(psnr_in=[], psnr_out=[]))
-        entry['psnr_in'].append(_psnr(weathered, clean))
-        entry['psnr_out'].append([_psnr(out, clean) for out in outs])
+        entry['psnr_in'].append(capped_psnr(weathered, clean))
+        entry['psnr_out'].append([capped_psnr(out, clean) for out in outs])
         bar.update()
     bar.file.write('\n')
     kinds = {kind: dict(frames=len(e['psnr_in']), psnr_in=float(np.mean(e['psnr_in'])),

@@ -134,7 +134,7 @@ def tree_kinds(data_root: str) -> List[str]:
     return kinds
 
 
-def _read(path: str) -> np.ndarray:
+def read_bgr(path: str) -> np.ndarray:
     """BGR uint8 frame; fails naming the file."""
     img = cv2.imread(path, cv2.IMREAD_COLOR)
     if img is None:
@@ -182,11 +182,15 @@ def _quiet():
         logger.setLevel(level)
 
 
-def _psnr_ssim(img: np.ndarray, clean: np.ndarray) -> tuple:
+def capped_psnr(img: np.ndarray, clean: np.ndarray) -> float:
+    """mmagic's PSNR of two (H, W, C) images, capped at :data:`PSNR_CAP` (as every report averages it)."""
     from mmagic.evaluation.metrics.psnr import psnr
+    return min(float(psnr(img, clean, input_order='HWC')), PSNR_CAP)
+
+
+def _psnr_ssim(img: np.ndarray, clean: np.ndarray) -> tuple:
     from mmagic.evaluation.metrics.ssim import ssim
-    return (min(float(psnr(img, clean, input_order='HWC')), PSNR_CAP),
-            float(ssim(img, clean, input_order='HWC')))
+    return capped_psnr(img, clean), float(ssim(img, clean, input_order='HWC'))
 
 
 def _frames(data_root: str, split: str, kinds: Sequence[str], num: Optional[int], layout: str = 'cityscapes'):
@@ -269,7 +273,7 @@ def evaluate_transfer(data_root: str, models: TransferModels, kinds: Optional[Se
     clean_pred = {}
     seg_gt = {}
     for i, frame in enumerate(frames):
-        bgr = _read(cityscapes_clean_path(data_root, split, frame))
+        bgr = read_bgr(cityscapes_clean_path(data_root, split, frame))
         seg_gt[frame] = cv2.imread(seg_gt_paths[frame], cv2.IMREAD_UNCHANGED)
         clean_pred[frame] = (bgr, models.segment([bgr])[0], models.detect([bgr])[0])
         clean_scores.add(i, clean_pred[frame][1], seg_gt[frame], clean_pred[frame][2], det_gt[frame])
@@ -283,7 +287,7 @@ def evaluate_transfer(data_root: str, models: TransferModels, kinds: Optional[Se
         image_scores = []
         for i, (frame, path) in enumerate(samples[kind]):
             clean_bgr, clean_seg, clean_det = clean_pred[frame]
-            weathered = clean_bgr if kind == CLEAN_TAG else _read(path)
+            weathered = clean_bgr if kind == CLEAN_TAG else read_bgr(path)
             restored = np.ascontiguousarray(models.restore(weathered[..., ::-1])[..., ::-1])
             clean_rgb = clean_bgr[..., ::-1]
             image_scores.append(_psnr_ssim(weathered[..., ::-1], clean_rgb) + _psnr_ssim(restored[..., ::-1],
