@@ -27,6 +27,14 @@ def test_grid_is_the_product_of_its_axes_and_lists_stay_whole():
         sweep.parse_grid(['a=1,,2'])
 
 
+def test_run_tool_creates_the_log_folder(tmp_path):
+    # a fresh clone has no data/ folder: reproduce.py's first step logs to data/reproduce_cpu.log
+    log = tmp_path / 'not' / 'yet' / 'there.log'
+    code, seconds = sweep.run_tool(['-c', 'print("hello")'], str(log))
+    assert code == 0 and seconds >= 0
+    assert log.read_text().strip() == 'hello'
+
+
 @pytest.mark.slow
 def test_two_point_sweep_writes_one_row_per_point(tmp_path):
     data_root = tmp_path / 'pairs'

@@ -85,6 +85,7 @@ def point_name(index: int, point: Dict[str, str]) -> str:
 def run_tool(args: List[str], log_path: str) -> Tuple[int, float]:
     """Run ``python args...`` from the repository root, output into ``log_path``; (exit code, seconds)."""
     start = time.monotonic()
+    os.makedirs(osp.dirname(osp.abspath(log_path)), exist_ok=True)  # a fresh clone has no data/ yet
     with open(log_path, 'w') as log:
         code = subprocess.call([sys.executable, *args], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     return code, time.monotonic() - start
