@@ -28,6 +28,7 @@ from ..synthetic.weather_render import (
     render_raindrops,
     render_snow,
 )
+from .worker_rng import worker_rng
 
 __all__ = ['WEATHER_RANGES', 'LoadSyntheticDepth', 'RandomWeather', 'sample_weather']
 
@@ -161,10 +162,7 @@ class RandomWeather(BaseTransform):
     def rng(self) -> np.random.Generator:
         # Created lazily so each dataloader worker (a forked copy) seeds its own stream.
         if self._rng is None:
-            import torch.utils.data
-            worker = torch.utils.data.get_worker_info()
-            seed = int(np.random.randint(1 << 31)) if self.seed is None else self.seed
-            self._rng = np.random.default_rng([seed, worker.id if worker is not None else 0])
+            self._rng = worker_rng(self.seed)
         return self._rng
 
     def transform(self, results: dict) -> dict:
