@@ -92,6 +92,7 @@ class MoFMERestorer(BaseEditModel):
                  perceptual_loss: Optional[dict] = None,
                  aux_loss_weights: Optional[Dict[str, float]] = None,
                  confidence_loss: Optional[Dict[str, float]] = None,
+                 clean_region_weight: float = 0.0,
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = None,
@@ -113,6 +114,9 @@ class MoFMERestorer(BaseEditModel):
         unknown = set(self.confidence_loss) - {'weight', 'threshold'}
         if unknown:
             raise ValueError(f'confidence_loss: unknown keys {sorted(unknown)}; known: weight, threshold')
+        if clean_region_weight < 0:
+            raise ValueError(f'clean_region_weight must be >= 0, got {clean_region_weight}')
+        self.clean_region_weight = float(clean_region_weight)
 
     @staticmethod
     def task_ids(data_samples: Optional[DataSample], batch_size: int,
@@ -152,7 +156,7 @@ class MoFMERestorer(BaseEditModel):
         else:
             pred, aux = self._generate(inputs, task_ids), {}
         gt = data_samples.gt_img
-        losses = dict(loss_pix=self.pixel_loss(pred, gt))
+        losses = dict(loss_pix=self.pixel_loss(pred, gt, weight=self.pixel_weight(inputs, gt)))
         if self.perceptual_loss is not None:
             percep, _style = self.perceptual_loss(pred, gt)
             losses['loss_perceptual'] = percep
@@ -166,6 +170,14 @@ class MoFMERestorer(BaseEditModel):
                 logits, inputs, gt, self.confidence_loss['threshold'])
         self._check_finite(losses)
         return losses
+
+    def pixel_weight(self, inputs: Tensor, gt: Tensor) -> Optional[Tensor]:
+        """(B, 1, H, W) weights of the pixel loss: ``1 + clean_region_weight`` where the input is within
+        the confidence threshold of the target, 1 elsewhere; None when unweighted."""
+        if not self.clean_region_weight:
+            return None
+        clean = (inputs - gt).abs().amax(dim=1, keepdim=True) <= self.confidence_loss['threshold']
+        return 1.0 + self.clean_region_weight * clean.to(gt.dtype)
 
     @staticmethod
     def _check_finite(losses: Dict[str, Tensor]) -> None:

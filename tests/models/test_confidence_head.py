@@ -98,3 +98,21 @@ def test_confidence_range_rescales_at_eval_only():
 def test_bad_confidence_range_is_a_clear_error(bad):
     with pytest.raises(ValueError, match='confidence_range'):
         MoFMEViT(**dict(TINY, confidence_range=bad))
+
+
+def test_clean_region_weight_counts_clean_pixels_more_in_the_pixel_loss():
+    from mmmofme.mmagic import MoFMERestorer
+    restorer = MoFMERestorer(generator=dict(type='MoFMEViT', **TINY), clean_region_weight=3.0)
+    inputs = torch.zeros(1, 3, 1, 2)
+    gt = inputs.clone()
+    gt[0, 2, 0, 1] = 0.5                     # pixel 1 needs restoring, pixel 0 is clean
+    weight = restorer.pixel_weight(inputs, gt)
+    torch.testing.assert_close(weight, torch.tensor([[[[4.0, 1.0]]]]))
+    # mmagic's weighted mean: sum(w * err) / sum(w) over the channels
+    pred = gt.clone()
+    pred[0, :, 0, 0] = 0.1                   # error 0.01 (squared) on the clean pixel only
+    expected = (4.0 * 3 * 0.01) / (3 * 4.0 + 3 * 1.0)
+    torch.testing.assert_close(restorer.pixel_loss(pred, gt, weight=weight), torch.tensor(expected))
+    assert MoFMERestorer(generator=dict(type='MoFMEViT', **TINY)).pixel_weight(inputs, gt) is None
+    with pytest.raises(ValueError, match='clean_region_weight'):
+        MoFMERestorer(generator=dict(type='MoFMEViT', **TINY), clean_region_weight=-1)
