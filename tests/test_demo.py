@@ -89,3 +89,33 @@ def test_schedule_is_rescaled_to_the_iteration_budget(demo, tmp_path):
     assert (warmup.begin, warmup.end) == (0, 5)  # 0..50 of 600
     assert (cosine.begin, cosine.end, cosine.T_max) == (5, 60, 55)
     assert cfg.train_dataloader.dataset.data_root == str(tmp_path)
+
+
+def test_drop_region_psnr_pools_the_drop_pixels_of_the_raindrop_frames(demo, tmp_path):
+    """Two raindrop frames (1 and 3 drop pixels; one pixel changed by only 8 grey levels: outside); a
+    restorer off by 2 everywhere: PSNR of MSE 4 inside the drops, the input's pooled over 4 pixels."""
+    import cv2
+    import numpy as np
+
+    clean = np.full((4, 6, 3), 100, np.uint8)
+    changes = [{(0, 0): 40, (1, 1): 8}, {(0, 1): 20, (2, 2): 20, (3, 5): 20}]
+    for i, change in enumerate(changes):
+        frame = f'city_{i:06d}_000019'
+        weathered = clean.copy()
+        for (y, x), c in change.items():
+            weathered[y, x, 2] += c  # one channel
+        for tag, img in (('', clean), ('_raindrop', weathered)):
+            folder = tmp_path / f'leftImg8bit{tag}' / 'val' / 'city'
+            folder.mkdir(parents=True, exist_ok=True)
+            name = f'{frame}_leftImg8bit{tag}{"_heavy" if tag else ""}.png'
+            cv2.imwrite(str(folder / name), img[..., ::-1])
+
+    class OffByTwo:
+        @staticmethod
+        def restore(rgb):
+            return np.full_like(rgb, 102)
+
+    res = demo.drop_region_psnr(OffByTwo(), tmp_path, num=10)
+    weathered_mse = (40 ** 2 + 3 * 20 ** 2) / (4 * 3)  # one channel changed per drop pixel, 3 counted
+    assert res['psnr_weathered'] == pytest.approx(10 * np.log10(255 ** 2 / weathered_mse))
+    assert res['psnr_restored'] == pytest.approx(10 * np.log10(255 ** 2 / 4))

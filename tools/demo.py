@@ -249,23 +249,22 @@ def chain_miou(data_dir: Path, ckpts: Dict[str, Path], weather: str, num_frames:
 
 
 def drop_region_psnr(models, data_dir: Path, num: int) -> Dict[str, float]:
-    """PSNR inside the lens drops (pixels the drops change by > 8 grey levels) of raindrop val frames."""
+    """PSNR inside the lens drops of raindrop val frames (``mmmofme.evaluation.drop_region``: pixels the
+    drops change by > 8 grey levels, squared errors pooled over all frames' drop pixels)."""
     import cv2
-    import numpy as np
 
     from mmmofme.datasets.layouts import list_pairs
+    from mmmofme.evaluation.drop_region import drop_mask, masked_sse, pooled_psnr
     sums = dict(weathered=0.0, restored=0.0)
-    pixels = 0
+    count = 0
     for record in list_pairs('synthetic', str(data_dir), 'val', ['raindrop'])[:num]:
-        weathered = cv2.imread(record.img_path)[..., ::-1].astype(np.float64)
-        clean = cv2.imread(record.gt_path)[..., ::-1].astype(np.float64)
-        restored = models.restore(weathered.astype(np.uint8)).astype(np.float64)
-        drops = np.abs(weathered - clean).max(axis=2) > 8
-        pixels += int(drops.sum()) * 3
-        for mode, img in (('weathered', weathered), ('restored', restored)):
-            sums[mode] += float(((img - clean)[drops] ** 2).sum())
-    return {f'psnr_{mode}': 10 * np.log10(255.0 ** 2 / max(total / max(pixels, 1), 1e-10))
-            for mode, total in sums.items()}
+        weathered = cv2.imread(record.img_path)[..., ::-1]
+        clean = cv2.imread(record.gt_path)[..., ::-1]
+        drops = drop_mask(weathered, clean)
+        for mode, img in (('weathered', weathered), ('restored', models.restore(weathered))):
+            sums[mode] += masked_sse(img, clean, drops)[0]
+        count += int(drops.sum()) * clean.shape[-1]  # values inside the drops, all channels
+    return {f'psnr_{mode}': pooled_psnr(total, count) for mode, total in sums.items()}
 
 
 def evaluate_all(args, data_dir: Path, transfer_dir: Path, ckpts: Dict[str, Path],

@@ -2,7 +2,8 @@
 
 ``results['rows']``: the rows (``mmmofme.evaluation.reproduction_plan.Row.to_dict()`` plus ``params``,
 ``gmac``, ``gmac_paper``); ``results['runs']``: one entry per row and seed with ``metrics``
-(``{weather}/PSNR``, ``PSNR`` = mean over weathers, ``SSIM`` likewise, and for Table 4 rows
+(``{weather}/PSNR``, ``PSNR`` = mean over weathers, ``SSIM`` likewise, ``raindrop/PSNR_drops`` = PSNR
+inside the lens drops (``mmmofme.evaluation.drop_region``), and for Table 4 rows
 ``restored/{weather}/mIoU`` / ``mAcc``); ``results['segmentor']['metrics']``: the segmentor on weathered
 and clean frames (``{weather}/mIoU``, ``clean/mIoU`` …).
 """
@@ -13,6 +14,8 @@ from .paired_stats import by_seed, format_mean_std, mean_std, paired_difference
 from .transfer_report import MIN_DROP, mean_share, recovered_share
 
 __all__ = ['weathers_of', 'claims', 'markdown_report', 'plot_report', 'recovery_by_seed']
+
+DROPS = 'PSNR_drops'  # DropRegionPSNR's key: PSNR inside the drops, for the weathers that have it
 
 
 def weathers_of(runs: Sequence[Mapping], metric: str = 'PSNR') -> List[str]:
@@ -135,12 +138,18 @@ def markdown_report(results: Mapping, command: str) -> dict:
         lines += [f'Wall time {results["wall_seconds"] / 60:.1f} min; CPU time of the train / test processes '
                   f'{results["child_cpu_seconds"] / 60:.1f} min.', '']
     per_weather = ''.join(f' | {w} PSNR / SSIM' for w in weathers)
+    drop_weathers = weathers_of(results['runs'], DROPS)  # raindrop (none without the metric)
+    drops_head = [f'{w} PSNR in drops' for w in drop_weathers]
+
+    def drops_cells(name: str) -> List[str]:
+        return [_cell(results, name, f'{w}/{DROPS}') for w in drop_weathers]
+
     ladder = [r for r in rows if 'ladder' in r['tables']]
     if ladder:
         lines += ['## Table 1: ablation ladder', '',
                   f'| row | FME | UaR | params (M) | GMAC (paper conv. / with attention){per_weather}'
-                  ' | mean PSNR | mean SSIM |',
-                  '|---|---|---|---|---|' + '---|' * len(weathers) + '---|---|']
+                  ' | mean PSNR | mean SSIM' + ''.join(f' | {h}' for h in drops_head) + ' |',
+                  '|---|---|---|---|---|' + '---|' * len(weathers) + '---|---|' + '---|' * len(drop_weathers)]
         for r in ladder:
             fme, uar = _parts(r)
             cells = [f'{_cell(results, r["name"], f"{w}/PSNR")} / {_cell(results, r["name"], f"{w}/SSIM", 4)}'
@@ -148,21 +157,23 @@ def markdown_report(results: Mapping, command: str) -> dict:
             lines.append(f'| {r["name"]} | {fme} | {uar} | {r.get("params", 0) / 1e6:.3f} | '
                          f'{r.get("gmac_paper", float("nan")):.3f} / {r.get("gmac", float("nan")):.3f}'
                          + ''.join(f' | {c}' for c in cells) + f' | {_cell(results, r["name"], "PSNR")} | '
-                         f'{_cell(results, r["name"], "SSIM", 4)} |')
+                         f'{_cell(results, r["name"], "SSIM", 4)}'
+                         + ''.join(f' | {c}' for c in drops_cells(r['name'])) + ' |')
         lines.append('')
     scaling = [r for r in rows if 'scaling' in r['tables']]
     if scaling:
         lines += ['## Table 2 / Fig. 4: number of experts (top-k as Table 1)', '',
                   '| row | E | params (M) | GMAC (paper conv.) | mean PSNR | mean SSIM |' +
-                  ''.join(f' {w} PSNR |' for w in weathers),
-                  '|---|---|---|---|---|---|' + '---|' * len(weathers)]
+                  ''.join(f' {h} |' for h in [f'{w} PSNR' for w in weathers] + drops_head),
+                  '|---|---|---|---|---|---|' + '---|' * (len(weathers) + len(drop_weathers))]
         for r in sorted(scaling, key=lambda r: (r['family'], 'fme' in r['name'],
                                                 r['generator'].get('num_experts'))):
             lines.append(f'| {r["name"]} | {r["generator"].get("num_experts")} | '
                          f'{r.get("params", 0) / 1e6:.3f} | '
                          f'{r.get("gmac_paper", float("nan")):.3f} | {_cell(results, r["name"], "PSNR")} | '
                          f'{_cell(results, r["name"], "SSIM", 4)} |'
-                         + ''.join(f' {_cell(results, r["name"], f"{w}/PSNR")} |' for w in weathers))
+                         + ''.join(f' {_cell(results, r["name"], f"{w}/PSNR")} |' for w in weathers)
+                         + ''.join(f' {c} |' for c in drops_cells(r['name'])))
         lines.append('')
     downstream = [r for r in rows if 'downstream' in r['tables']]
     seg = (results.get('segmentor') or {}).get('metrics', {})

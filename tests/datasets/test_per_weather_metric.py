@@ -50,3 +50,61 @@ def test_missing_weather_is_explained():
     del sample['weather']
     with pytest.raises(KeyError, match=r"PackInputs\(meta_keys="):
         metric.process(None, [sample])
+
+
+def _wet(weather, offset, seed, drop=None):
+    """A ``_sample`` and its input: the gt, with ``drop`` = ((y, x), change) added to one pixel."""
+    sample = _sample(weather, offset, seed)
+    weathered = sample['gt_img'].clone()
+    if drop is not None:
+        (y, x), change = drop
+        weathered[:, y, x] += change
+    return weathered.to(torch.uint8), sample
+
+
+def test_drop_psnr_only_for_raindrop_and_old_keys_unchanged():
+    frames = [_wet('rain', 10.0, 1, ((0, 0), 30)), _wet('raindrop', 4.0, 2, ((3, 3), 30)),
+              _wet('raindrop', 4.0, 3), _wet('fog', 16.0, 4, ((5, 5), 30))]
+    plain = PerWeatherMetric()
+    drops = PerWeatherMetric(
+        sample_metrics=[dict(type='PSNR'), dict(type='SSIM'), dict(type='DropRegionPSNR')],
+        metric_weathers=dict(PSNR_drops=['raindrop']))
+    for metric in (plain, drops):
+        metric.dataset_meta = dict(weathers=('rain', 'fog', 'snow', 'raindrop'))
+        for weathered, sample in frames:
+            metric.process(dict(inputs=[weathered]), [sample])
+    old, new = plain.evaluate(len(frames)), drops.evaluate(len(frames))
+    assert list(new) == list(old) + ['raindrop/PSNR_drops']  # no mean key, no other weather
+    assert all(new[k] == old[k] for k in old)  # 'PSNR', 'SSIM' and every weather's value as before
+    # one drop pixel (the second raindrop frame has none), off by 4 on every channel
+    assert new['raindrop/PSNR_drops'] == pytest.approx(psnr_of_offset(4), abs=1e-9)
+
+
+def test_drop_psnr_absent_when_raindrop_has_no_drop_pixel():
+    metric = PerWeatherMetric(sample_metrics=[dict(type='PSNR'), dict(type='DropRegionPSNR')],
+                              metric_weathers=dict(PSNR_drops=['raindrop']))
+    for weathered, sample in (_wet('raindrop', 4.0, 0), _wet('rain', 2.0, 1, ((0, 0), 30))):
+        metric.process(dict(inputs=[weathered]), [sample])
+    res = metric.evaluate(2)
+    assert set(res) == {'raindrop/PSNR', 'rain/PSNR', 'PSNR'}
+    assert res['raindrop/PSNR'] == pytest.approx(psnr_of_offset(4), abs=1e-4)
+
+
+def test_metric_weathers_names_an_inner_metric():
+    with pytest.raises(ValueError, match='PSNR_drops'):
+        PerWeatherMetric(metric_weathers=dict(PSNR_drops=['raindrop']))
+
+
+def test_limited_metric_sees_only_its_weathers_in_a_mixed_batch():
+    """One batch of rain + raindrop: the drop metric scores the raindrop sample alone;
+    the rain sample's input (here of another size) is never read."""
+    rain, raindrop = _wet('rain', 10.0, 1), _wet('raindrop', 2.0, 2, ((1, 2), 30))
+    metric = PerWeatherMetric(sample_metrics=[dict(type='PSNR'), dict(type='DropRegionPSNR')],
+                              metric_weathers=dict(PSNR_drops=['raindrop']))
+    inputs = [torch.zeros(3, 8, 8, dtype=torch.uint8), raindrop[0]]
+    metric.process(dict(inputs=inputs, data_samples=[None, None]), [rain[1], raindrop[1]])
+    assert [set(r) for r in metric.results] == [{'PSNR', 'weather'}, {'PSNR', 'PSNR_drops', 'weather'}]
+    assert metric.results[1]['PSNR_drops'] == (3 * 2.0 ** 2, 3)
+    res = metric.evaluate(2)
+    assert res['raindrop/PSNR_drops'] == pytest.approx(psnr_of_offset(2), abs=1e-9)
+    assert res['PSNR'] == pytest.approx((psnr_of_offset(10) + psnr_of_offset(2)) / 2, abs=1e-4)

@@ -52,7 +52,7 @@ def last_validation(work_dir: Path) -> Dict[str, float]:
     val = [r for r in rows if any(k.endswith('PSNR') for k in r)]
     if not val:
         raise ValueError(f'{logs[-1]}: no validation PSNR logged')
-    return {k: v for k, v in val[-1].items() if k.endswith(('PSNR', 'SSIM'))}
+    return {k: v for k, v in val[-1].items() if k.endswith(('PSNR', 'SSIM', 'PSNR_drops'))}  # drops: raindrop
 
 
 def main() -> int:

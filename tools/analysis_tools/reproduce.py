@@ -7,10 +7,11 @@ Every row is a variant of one base restorer config, set through ``--cfg-options`
 ``experts=dict(...)``, ``experts=None`` for the dense ViT); the rows come from the families the shipped
 configs define (``mmmofme.evaluation.reproduction_plan``), so new ones (M³ViT, MoWE …) join by their
 configs alone; ``--rows FILE`` adds hand-written rows. Each row trains once per seed through
-``tools/train.py`` (same data, iterations and seeds for all rows); its PSNR / SSIM per weather are the
-Runner's validation after the last iteration. Rows of Table 4 are then chained in front of one frozen
-segmentor trained on clean frames (``tools/test.py`` on the chained config, one test set per weather,
-mmseg's ``IoUMetric``), next to the segmentor on weathered and on clean frames.
+``tools/train.py`` (same data, iterations and seeds for all rows); its PSNR / SSIM per weather (and
+raindrop's PSNR inside the drops) are the Runner's validation after the last iteration. Rows of Table 4
+are then chained in front of one frozen segmentor trained on clean frames (``tools/test.py`` on the
+chained config, one test set per weather, mmseg's ``IoUMetric``), next to the segmentor on weathered and
+on clean frames.
 
 Outputs in ``--work-dir``: ``results.md`` (the paper's tables, mean ± std over seeds, and every claim as a
 seed-paired difference with its spread; a difference inside its spread is a tie), ``results.json``,
@@ -405,7 +406,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
             elapsed = time.monotonic() - start
             eta = elapsed / done * (len(runs) - done)
             shown = ', '.join(f'{k} {v:.3f}' for k, v in run['metrics'].items()
-                              if k in ('PSNR', 'SSIM') or k.endswith('mIoU'))
+                              if k in ('PSNR', 'SSIM') or k.endswith(('mIoU', '/PSNR_drops')))
             logger.info(f'[{done}/{len(runs)}] {run["row"]} seed {run["seed"]}: {run["status"]}'
                         + (' (reused)' if run['reused'] else '') + (f' ({shown})' if shown else '')
                         + f'; train {run["train_seconds"]:.0f} s; elapsed {format_seconds(elapsed)}, '

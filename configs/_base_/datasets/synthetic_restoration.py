@@ -49,6 +49,9 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 
 # PSNR / SSIM of mmagic per weather tag + their mean over weathers (keys 'rain/PSNR', ..., 'PSNR').
-# RGB, no border crop, as the released code (piq defaults).
-val_evaluator = [dict(type='PerWeatherMetric', sample_metrics=[dict(type='PSNR'), dict(type='SSIM')])]
+# RGB, no border crop, as the released code (piq defaults). 'raindrop/PSNR_drops': PSNR inside the lens
+# drops (pixels the input differs from the clean frame by > 8 grey levels, pooled MSE), raindrop only.
+val_evaluator = [dict(type='PerWeatherMetric',
+                      sample_metrics=[dict(type='PSNR'), dict(type='SSIM'), dict(type='DropRegionPSNR')],
+                      metric_weathers=dict(PSNR_drops=['raindrop']))]
 test_evaluator = val_evaluator
