@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional
 
 ROOT = Path(__file__).resolve().parents[1]
 WEATHERS = ['rain', 'fog', 'snow', 'raindrop']  # the training renderer's weathers
@@ -53,7 +53,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--restorer-iters', type=int, default=600)
     p.add_argument('--seg-iters', type=int, default=600)
-    p.add_argument('--det-iters', type=int, default=500)
+    p.add_argument('--det-iters', type=int, default=400)
     p.add_argument('--num-png', type=int, default=2, help='side-by-side PNGs per weather')
     p.add_argument('--num-eval', type=int, default=12,
                    help='val frames scored per training weather (every variant of each frame)')
@@ -111,16 +111,15 @@ def generate_data(args: argparse.Namespace) -> Path:
 # ---------------------------------------------------------------------------------------------------
 # 2. training
 # ---------------------------------------------------------------------------------------------------
-def demo_config(name: str, data_dir: Path, iters: Optional[int] = None,
-                confidence_range: Optional[Tuple[float, float]] = None):
+def demo_config(name: str, data_dir: Path, iters: Optional[int] = None, blend: Optional[dict] = None):
     """The config with the demo's data root (and iteration budget, schedule rescaled to it; and the
-    restorer's calibrated confidence range)."""
+    restorer's calibrated blend: ``dict(range=(low, high), frame_gate=(low, high) or None)``)."""
     from mmengine.config import Config
 
     from mmmofme.evaluation.confidence_calibration import set_confidence_range
     cfg = Config.fromfile(str(CONFIGS[name]))
-    if confidence_range is not None:
-        set_confidence_range(cfg, confidence_range)
+    if blend is not None:
+        set_confidence_range(cfg, blend['range'], blend['frame_gate'])
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         cfg[loader].dataset.data_root = str(data_dir)
     if iters is not None:
@@ -201,7 +200,8 @@ def calibrate(args: argparse.Namespace, data_dir: Path, calib_dir: Path, ckpt: P
     from mmmofme.datasets.transfer import kinds_in_split, kinds_of
     from mmmofme.evaluation.confidence_calibration import calibrate_confidence_range, markdown_table
     from mmmofme.utils.checkpoint import install_checkpoint_loader
-    log(f'choosing the restorer\'s confidence range on {args.num_calib} calibration frames per kind '
+    log(f'choosing the restorer\'s confidence range and frame gate on {args.num_calib} calibration frames '
+        f'per kind '
         f'(synthetic test split; selection-split kinds and the training weathers)')
     install_checkpoint_loader()
     tiling = restorer_and_tiling(Config.fromfile(str(CONFIGS['seg_chain'])))[1]
@@ -220,7 +220,7 @@ def calibrate(args: argparse.Namespace, data_dir: Path, calib_dir: Path, ckpt: P
 
 
 def chain_miou(data_dir: Path, ckpts: Dict[str, Path], weather: str, num_frames: int,
-               work_dir: Path, confidence_range: Tuple[float, float]) -> float:
+               work_dir: Path, blend: dict) -> float:
     """mIoU of the chained segmentation config through mmengine's Runner (the ``tools/test.py`` path), on
     the first ``num_frames`` val frames (every variant), the frames the in-process evaluation scores."""
     from mmengine.registry import DefaultScope
@@ -233,7 +233,7 @@ def chain_miou(data_dir: Path, ckpts: Dict[str, Path], weather: str, num_frames:
     run_tool(['tools/merge_checkpoints.py', '--restorer', str(ckpts['restorer']), '--segmentor',
               str(ckpts['segmentor']), '--out', str(merged), '--config', str(CONFIGS['seg_chain'])],
              'merging the chain checkpoint')
-    cfg = demo_config('seg_chain', data_dir, confidence_range=confidence_range)
+    cfg = demo_config('seg_chain', data_dir, blend=blend)
     dataset = cfg.test_dataloader.dataset
     dataset.weathers = [weather]
     with DefaultScope.overwrite_default_scope('mmseg'):
@@ -268,7 +268,7 @@ def drop_region_psnr(models, data_dir: Path, num: int) -> Dict[str, float]:
 
 
 def evaluate_all(args, data_dir: Path, transfer_dir: Path, ckpts: Dict[str, Path],
-                 confidence_range: Tuple[float, float]) -> dict:
+                 blend: dict) -> dict:
     """In-domain weathers + clean frames, held-out kinds, the chained-config cross-check, lens drops."""
     import torch
 
@@ -276,7 +276,7 @@ def evaluate_all(args, data_dir: Path, transfer_dir: Path, ckpts: Dict[str, Path
     work_dir = Path(args.work_dir).resolve()
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
     log(f'evaluation on {device}: building the restorer (chain tiling), segmentor and detector once')
-    models = build_models(demo_config('restorer', data_dir, confidence_range=confidence_range),
+    models = build_models(demo_config('restorer', data_dir, blend=blend),
                           ckpts['restorer'],
                           demo_config('segmentor', data_dir), ckpts['segmentor'],
                           demo_config('detector', data_dir), ckpts['detector'],
@@ -287,8 +287,7 @@ def evaluate_all(args, data_dir: Path, transfer_dir: Path, ckpts: Dict[str, Path
     log(f'held-out weather (transfer protocol, report split): {transfer_dir}')
     held_out = evaluate_transfer(str(transfer_dir), models, out_dir=str(work_dir / 'transfer'))
     log('chained config through the Runner (tools/test.py path), rain')
-    chain = dict(weather='rain', runner=chain_miou(data_dir, ckpts, 'rain', args.num_eval, work_dir,
-                                                   confidence_range),
+    chain = dict(weather='rain', runner=chain_miou(data_dir, ckpts, 'rain', args.num_eval, work_dir, blend),
                  in_process=in_domain['kinds']['rain']['mIoU']['restored'])
     drops = drop_region_psnr(models, data_dir, args.num_eval)
     return dict(in_domain=in_domain, held_out=held_out, chain_check=chain, raindrop_inside_drops=drops)
@@ -370,14 +369,13 @@ def drop_sentence(drops: Dict[str, float]) -> str:
     return text
 
 
-def write_pngs(args, data_dir: Path, ckpts: Dict[str, Path],
-               confidence_range: Tuple[float, float]) -> List[Path]:
+def write_pngs(args, data_dir: Path, ckpts: Dict[str, Path], blend: dict) -> List[Path]:
     """weathered | restored | clean, each with the segmentation overlay (top) and boxes (bottom)."""
     from mmmofme.visualization.side_by_side import render_side_by_side
     return render_side_by_side(
         data_dir=data_dir, out_dir=Path(args.work_dir).resolve() / 'png', weathers=WEATHERS,
         num_per_weather=args.num_png,
-        restorer_cfg=demo_config('restorer', data_dir, confidence_range=confidence_range),
+        restorer_cfg=demo_config('restorer', data_dir, blend=blend),
         restorer_ckpt=ckpts['restorer'], seg_cfg=demo_config('segmentor', data_dir),
         seg_ckpt=ckpts['segmentor'], det_cfg=demo_config('detector', data_dir), det_ckpt=ckpts['detector'])
 
@@ -392,20 +390,22 @@ def main(argv: Optional[List[str]] = None) -> int:
                  segmentor=train('segmentor', args, data_dir, args.seg_iters),
                  detector=train('detector', args, data_dir, args.det_iters))
     calibration = calibrate(args, data_dir, calib_dir, ckpts['restorer'])
-    confidence_range = tuple(calibration['range'])
-    results = evaluate_all(args, data_dir, transfer_dir, ckpts, confidence_range)
-    results['calibration'] = {k: calibration[k] for k in ('range', 'feasible', 'mean_weather_gain',
-                                                          'worst_near_clean_gain', 'frames')}
+    blend = dict(range=tuple(calibration['range']), frame_gate=calibration['frame_gate'])
+    results = evaluate_all(args, data_dir, transfer_dir, ckpts, blend)
+    results['calibration'] = {k: calibration[k] for k in ('range', 'frame_gate', 'feasible',
+                                                          'mean_weather_gain', 'worst_near_clean_gain',
+                                                          'frames')}
     work_dir = Path(args.work_dir).resolve()
     (work_dir / 'results.json').write_text(json.dumps(results, indent=2))
     log('writing side-by-side PNGs')
-    pngs = write_pngs(args, data_dir, ckpts, confidence_range)
+    pngs = write_pngs(args, data_dir, ckpts, blend)
 
     print('\nMoFME deweathering -> perception (numbers from this run; PSNR in dB, mIoU / mAcc in %, '
           'bbox mAP50 in [0, 1], recov = share of the mIoU drop recovered)')
-    low, high = confidence_range
+    from mmmofme.evaluation.confidence_calibration import describe
     unmet = '' if calibration['feasible'] else ' (no candidate met the rule: the least harmful one)'
-    print(f'\nConfidence range ({low:.2f}, {high:.2f}), chosen on {calibration["frames"]} calibration frames '
+    print(f'\nConfidence blend: {describe(calibration)}, chosen on {calibration["frames"]} calibration '
+          f'frames '
           f'(synthetic test split, selection-split kinds and the training weathers): mean weather gain '
           f'{calibration["mean_weather_gain"]:+.2f} dB, worst near-clean '
           f'{calibration["worst_near_clean_gain"]:+.2f} dB{unmet}; '

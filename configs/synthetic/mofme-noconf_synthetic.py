@@ -3,4 +3,4 @@
 #   python tools/train.py configs/synthetic/mofme-noconf_synthetic.py
 _base_ = ['./mofme_synthetic.py']
 
-model = dict(generator=dict(confidence_head=False))
+model = dict(generator=dict(confidence_head=False, frame_gate=None))

@@ -85,12 +85,19 @@ def tiled_restore(restore_fn: Callable[[Tensor], Tensor],
             weights (the released code averages overlaps flat).
         max_batch: tiles restored per ``restore_fn`` call, which bounds peak memory.
 
+    A ``restore_fn`` whose ``gates_frames`` is true (``MoFMEViT`` at eval with a ``frame_gate``) is run
+    through its ``tile_outputs`` and ``gate_frames``, so its frame gate sees the whole frame.
+
     Returns:
         ``(B, C', H, W)`` restored images (``C'`` as returned by ``restore_fn``). Gradients flow
         when the caller enables them; wrap in ``torch.no_grad()`` for inference.
     """
     if img.dim() != 4:
         raise ValueError(f'tiled_restore expects a (B, C, H, W) tensor, got shape {tuple(img.shape)}')
+    if getattr(restore_fn, 'gates_frames', False):
+        # a frame gate needs the whole frame's confidence: stitch blended tiles + confidence, then gate
+        stitched = tiled_restore(restore_fn.tile_outputs, img, crop_size, stride, max_batch)
+        return restore_fn.gate_frames(img, stitched)
     th, tw = _pair(crop_size)
     sh, sw = _pair(stride) if stride is not None else (th, tw)
     if min(th, tw, sh, sw) <= 0:

@@ -30,7 +30,8 @@ __all__ = ['SIZE_KEYS', 'Family', 'Row', 'discover_families', 'plan_rows', 'gene
 #: Generator keys that size a network rather than define its variant (the profile sets them).
 SIZE_KEYS = frozenset({
     'type', 'embed_dim', 'depth', 'patch_size', 'img_size', 'num_heads', 'head_dim', 'dropout',
-    'stem_channels', 'head_channels', 'image_residual', 'confidence_head', 'confidence_range', 'init_cfg',
+    'stem_channels', 'head_channels', 'image_residual', 'confidence_head', 'confidence_range', 'frame_gate',
+    'init_cfg',
     'num_experts', 'top_k'})
 #: Restorer (``model``) keys a family may need besides its generator (MoWE's weight of its router loss).
 MODEL_KEYS = ('aux_loss_weights', )

@@ -143,10 +143,15 @@ class MoFMERestorer(BaseEditModel):
 
         def restore(tiles: Tensor) -> Tensor:
             ids = None if task_ids is None else task_ids.repeat(tiles.shape[0] // len(task_ids))
+            if gated:
+                return self.generator.tile_outputs(tiles, ids if self.generator_takes_task_ids else None)
             return self._generate(tiles, ids)
 
-        return tiled_restore(restore, inputs, crop, self.test_cfg.get('stride'),
-                             max_batch=self.test_cfg.get('max_tiles_per_batch', 8))
+        # a generator with a frame gate: stitch its blended tiles + confidence, then gate whole frames
+        gated = getattr(self.generator, 'gates_frames', False)
+        out = tiled_restore(restore, inputs, crop, self.test_cfg.get('stride'),
+                            max_batch=self.test_cfg.get('max_tiles_per_batch', 8))
+        return self.generator.gate_frames(inputs, out) if gated else out
 
     def forward_train(self, inputs: Tensor, data_samples: Optional[DataSample] = None,
                       **kwargs) -> Dict[str, Tensor]:

@@ -116,3 +116,65 @@ def test_clean_region_weight_counts_clean_pixels_more_in_the_pixel_loss():
     assert MoFMERestorer(generator=dict(type='MoFMEViT', **TINY)).pixel_weight(inputs, gt) is None
     with pytest.raises(ValueError, match='clean_region_weight'):
         MoFMERestorer(generator=dict(type='MoFMEViT', **TINY), clean_region_weight=-1)
+
+
+def _gated_model(gate):
+    torch.manual_seed(0)
+    model = MoFMEViT(**TINY, confidence_range=(0.2, 0.8), frame_gate=gate).eval()
+    with torch.no_grad():
+        model.tail.body[-1].weight.normal_()
+        model.confidence.conv2.weight.normal_(std=2.0)
+    return model
+
+
+def test_frame_gate_keeps_the_input_below_low_and_the_range_blend_above_high():
+    from mmmofme.models.layers import frame_gate_weight
+    conf = torch.tensor([0.1, 0.3, 0.5]).reshape(3, 1, 1, 1).expand(3, 1, 4, 4)
+    torch.testing.assert_close(frame_gate_weight(conf, 0.2, 0.4).flatten(), torch.tensor([0.0, 0.5, 1.0]))
+    x = torch.rand(2, 3, 32, 48)
+    with torch.no_grad():
+        ungated = _gated_model(None)(x)
+        closed = _gated_model((0.99, 1.0))
+        mean_conf = closed.restore_with_confidence(x)[1].mean(dim=(1, 2, 3))
+        assert (mean_conf < 0.99).all()
+        torch.testing.assert_close(closed(x), x)                        # gate 0: the input exactly
+        torch.testing.assert_close(_gated_model((0.0, 0.01))(x), ungated)  # gate 1: the range blend
+    assert torch.all(mean_conf > 0.01)
+
+
+def test_tiled_frame_gate_uses_the_whole_frames_confidence():
+    from mmmofme.apis.inference import tiled_restore
+    from mmmofme.models.layers import blend_with_input, rescale_confidence
+    model = _gated_model((0.3, 0.7))
+    x = torch.rand(2, 3, 40, 64)
+    with torch.no_grad():
+        stitched = tiled_restore(model.tile_outputs, x, 32, 24)
+        ungated = tiled_restore(_gated_model(None), x, 32, 24)
+        gate = rescale_confidence(stitched[:, 3:].mean(dim=(1, 2, 3), keepdim=True), 0.3, 0.7)
+        assert ((gate > 0) & (gate < 1)).all()                           # a partial gate: the test bites
+        torch.testing.assert_close(stitched[:, :3], ungated)
+        torch.testing.assert_close(tiled_restore(model, x, 32, 24), blend_with_input(x, ungated, gate))
+        model.train()  # training blends by the learned confidence only: no gate, no range
+        assert not model.gates_frames
+
+
+def test_frame_gate_needs_a_confidence_head_and_a_valid_range():
+    with pytest.raises(ValueError, match='frame_gate needs confidence_head'):
+        MoFMEViT(**dict(TINY, confidence_head=False), frame_gate=(0.5, 0.7))
+    with pytest.raises(ValueError, match='frame_gate must be'):
+        MoFMEViT(**TINY, frame_gate=(0.7, 0.5))
+
+
+def test_restorer_test_mode_gates_whole_frames():
+    from mmagic.structures import DataSample
+
+    from mmmofme.apis.inference import tiled_restore
+    from mmmofme.mmagic import MoFMERestorer
+    restorer = MoFMERestorer(generator=dict(type='MoFMEViT', **TINY, confidence_range=(0.2, 0.8),
+                                            frame_gate=(0.3, 0.7)),
+                             test_cfg=dict(crop_size=32, stride=24)).eval()
+    restorer.generator.load_state_dict(_gated_model((0.3, 0.7)).state_dict())
+    x = torch.rand(1, 3, 40, 64)
+    with torch.no_grad():
+        out = restorer.forward_tensor(x, DataSample())
+        torch.testing.assert_close(out, tiled_restore(restorer.generator, x, 32, 24))

@@ -42,10 +42,11 @@ def test_one_pass_sweep_equals_the_model_at_each_range():
     x = torch.rand(2, 3, 40, 48)
     with torch.no_grad():
         swept = RangeSweep(model, ranges)(x)
-        assert swept.shape == (2, 9, 40, 48)
+        assert swept.shape == (2, 10, 40, 48)
         for k, rng in enumerate(ranges):
             model.confidence_range = rng
             torch.testing.assert_close(swept[:, 3 * k:3 * k + 3], model(x))
+        torch.testing.assert_close(swept[:, -1:], model.restore_with_confidence(x)[1])
     # a range that keeps everything below 1.0 as input leaves the input where the confidence is < 1
     assert not torch.equal(swept[:, :3], x)
 
@@ -58,8 +59,8 @@ def test_sweep_needs_a_confidence_head():
 
 
 def hand_sweep():
-    # three ranges; 'clean' and 'jpeg' near-clean, 'rain' and 'fog' weather
-    return dict(ranges=[[0.5, 0.7], [0.8, 1.0], [0.9, 1.0]],
+    # three ranges, no frame gate; 'clean' and 'jpeg' near-clean, 'rain' and 'fog' weather
+    return dict(candidates=[dict(range=r, frame_gate=None) for r in ([0.5, 0.7], [0.8, 1.0], [0.9, 1.0])],
                 kinds=dict(clean=dict(psnr_in=40.0, psnr_out=[38.0, 40.0, 40.0]),
                            jpeg=dict(psnr_in=30.0, psnr_out=[29.0, 30.1, 30.0]),
                            rain=dict(psnr_in=15.0, psnr_out=[20.0, 19.5, 19.0]),
@@ -91,6 +92,44 @@ def test_without_a_passing_candidate_the_least_harmful_is_returned_as_not_feasib
     assert result['worst_near_clean_gain'] == pytest.approx(-0.2)
 
 
+def test_rule_compares_gated_and_ungated_candidates_and_breaks_ties_towards_the_input():
+    sweep = hand_sweep()
+    sweep['candidates'] += [dict(range=[0.5, 0.7], frame_gate=[0.6, 0.8]),
+                            dict(range=[0.5, 0.7], frame_gate=[0.7, 0.8])]
+    # the gates leave clean and jpeg exact and keep the full weather gain of the loosest range
+    for kind, outs in (('clean', [40.0, 40.0]), ('jpeg', [30.0, 30.0]), ('rain', [20.0, 20.0]),
+                       ('fog', [21.0, 21.0])):
+        sweep['kinds'][kind]['psnr_out'] += outs
+    result = choose_confidence_range(sweep, near_clean=['jpeg'])
+    assert result['range'] == (0.5, 0.7) and result['frame_gate'] == (0.7, 0.8)  # the tie: the higher gate
+    assert result['mean_weather_gain'] == pytest.approx(5.5) and result['feasible']
+    assert [c['frame_gate'] for c in result['candidates']] == [None, None, None, (0.6, 0.8), (0.7, 0.8)]
+
+
+def test_sweep_applies_each_frame_gate_to_the_stitched_frame(calib_tree):
+    from mmmofme.apis.inference import tiled_restore
+    from mmmofme.evaluation.transfer_eval import capped_psnr, read_bgr
+    samples = calibration_samples([('cityscapes', calib_tree, 'val', ['fog-patchy'])], num=1)
+    model = tiny_model()
+    tiling = dict(mode='slide', crop_size=(32, 32), stride=(24, 24), max_batch=8)
+    gates = [None, (0.0, 0.01), (0.99, 1.0)]
+    sweep = sweep_confidence_ranges(model, tiling, samples, [(0.2, 0.6)], gates=gates)
+    assert [c['frame_gate'] for c in sweep['candidates']] == [None, [0.0, 0.01], [0.99, 1.0]]
+    fog = sweep['kinds']['fog-patchy']
+    weathered = np.ascontiguousarray(read_bgr(samples[0][1])[..., ::-1])
+    x = torch.from_numpy(weathered).permute(2, 0, 1)[None].float() / 255
+    with torch.no_grad():
+        mean_conf = tiled_restore(model.tile_outputs, x, 32, 24)[:, 3].mean().item()
+        model.confidence_range, model.frame_gate = (0.2, 0.6), (0.0, 0.01)
+        gated = tiled_restore(model, x, 32, 24).clamp(0, 1)
+    assert 0.01 < mean_conf < 0.99  # so gate (0, 0.01) passes everything and (0.99, 1) nothing
+    expected = capped_psnr((gated[0].permute(1, 2, 0) * 255).round().byte().numpy(),
+                           np.ascontiguousarray(read_bgr(samples[0][2])[..., ::-1]))
+    assert fog['psnr_out'][0] == pytest.approx(expected, abs=1e-6)   # no gate
+    assert fog['psnr_out'][1] == pytest.approx(expected, abs=1e-6)   # a gate that passes
+    assert fog['psnr_out'][2] == pytest.approx(fog['psnr_in'])       # a gate that keeps the input
+
+
 def test_rule_needs_both_groups():
     sweep = hand_sweep()
     with pytest.raises(ValueError, match='needs near-clean and weather kinds'):
@@ -103,6 +142,8 @@ def test_set_confidence_range_in_restorer_and_chain_configs():
     assert set_confidence_range(restorer, [0.9, 1]).model.generator.confidence_range == (0.9, 1.0)
     chain = Config(dict(model=dict(type='DeweatherSegmentor', restorer=head)))
     assert set_confidence_range(chain, (0.8, 0.95)).model.restorer.confidence_range == (0.8, 0.95)
+    assert chain.model.restorer.frame_gate is None
+    assert set_confidence_range(chain, (0.5, 0.8), [0.6, 0.8]).model.restorer.frame_gate == (0.6, 0.8)
     with pytest.raises(ValueError, match='has no confidence head'):
         set_confidence_range(Config(dict(model=dict(generator=dict(type='MoFMEViT')))), (0.9, 1.0))
 
@@ -132,6 +173,7 @@ def test_sweep_scores_identity_range_as_no_change(calib_tree):
     tiling = dict(mode='slide', crop_size=(32, 32), stride=(24, 24), max_batch=8)
     sweep = sweep_confidence_ranges(model, tiling, samples, [(0.5, 1.0), (0.9, 1.0)])
     assert sweep['kinds']['clean'] == dict(frames=1, psnr_in=40.0, psnr_out=[40.0, 40.0])
+    assert [c['range'] for c in sweep['candidates']] == [[0.5, 1.0], [0.9, 1.0]]
     fog = sweep['kinds']['fog-patchy']
     assert fog['psnr_in'] < 30 and np.allclose(fog['psnr_out'], fog['psnr_in'])
 
@@ -145,10 +187,13 @@ def test_tool_writes_the_choice_and_a_calibrated_config(calib_tree, tmp_path, lo
     torch.save(dict(state_dict={f'generator.{k}': v for k, v in tiny_model().state_dict().items()}), ckpt)
     rc = tool.main([str(cfg_file), str(ckpt), '--transfer-tree', calib_tree, '--transfer-kinds', 'clean',
                     'fog-patchy', '--split', 'val', '--num', '1', '--chain-config', 'none', '--lows', '0.5',
-                    '0.9', '--widths', '0.1', '--out-dir', str(tmp_path / 'out')])
+                    '0.9', '--widths', '0.1', '--frame-gates', '0.3,0.6', '--out-dir', str(tmp_path / 'out')])
     result = json.loads((tmp_path / 'out/confidence_calibration.json').read_text())
     assert rc == (0 if result['feasible'] else 1)
-    assert [tuple(c['range']) for c in result['candidates']] == [(0.5, 0.6), (0.9, 1.0)]
+    assert [tuple(c['range']) for c in result['candidates']] == [(0.5, 0.6), (0.9, 1.0)] * 2
+    assert [c['frame_gate'] for c in result['candidates']] == [None, None, [0.3, 0.6], [0.3, 0.6]]
     calibrated = Config.fromfile(str(tmp_path / 'out/tiny_calibrated.py'))
     assert tuple(calibrated.model.generator.confidence_range) == tuple(result['range'])
+    gate = calibrated.model.generator.frame_gate
+    assert (None if gate is None else list(gate)) == result['frame_gate']
     assert '**chosen**' in (tmp_path / 'out/confidence_calibration.md').read_text()

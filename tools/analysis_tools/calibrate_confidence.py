@@ -12,10 +12,11 @@ transfer tree of the selection split's kinds rendered on it)::
         work_dirs/demo/restorer/iter_600.pth --transfer-tree data/calib_transfer \\
         --synthetic-root data/calib --split test --out-dir work_dirs/calib
 
-The rule (``mmmofme.evaluation.confidence_calibration``): among candidate ``(low, high)`` ranges, those
-that leave every near-clean kind at least as good as it came in and lose at most
-``--weather-tolerance`` dB on a weather kind; of those the highest mean PSNR gain over the weather
-kinds. Writes ``confidence_calibration.{json,md}`` and the config with the chosen range
+The rule (``mmmofme.evaluation.confidence_calibration``): among candidate per-pixel ``(low, high)``
+ranges, each with no frame gate and with each candidate frame gate, those that lose at most
+``--near-clean-tolerance`` dB (default 0) on every near-clean kind and at most ``--weather-tolerance``
+dB on a weather kind; of those the highest mean PSNR gain over the weather kinds. Writes
+``confidence_calibration.{json,md}`` and the config with the chosen range and gate
 (``<config>_calibrated.py``) to ``--out-dir``. Never calibrate on the frames you report on.
 """
 import argparse
@@ -43,9 +44,20 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--lows', nargs='+', type=float, help='candidate lows (default: the module\'s)')
     p.add_argument('--widths', nargs='+', type=float, help='candidate widths high - low')
     p.add_argument('--weather-tolerance', type=float, default=0.5, help='dB a weather kind may lose')
+    p.add_argument('--near-clean-tolerance', type=float, default=0.0, help='dB a near-clean kind may lose')
+    p.add_argument('--frame-gates', nargs='*', metavar='LOW,HIGH', default=None,
+                   help='candidate frame gates (default: the module\'s); given with no value: no frame gate')
     p.add_argument('--out-dir', default='work_dirs/confidence_calibration')
     p.add_argument('--device', default='cpu')
     return p.parse_args(argv)
+
+
+def parse_gate(text: str) -> tuple:
+    try:
+        low, high = (float(v) for v in text.split(','))
+    except ValueError:
+        raise ValueError(f'--frame-gates: {text!r} is not LOW,HIGH (e.g. 0.6,0.8)') from None
+    return low, high
 
 
 def main(argv=None) -> int:
@@ -79,10 +91,13 @@ def main(argv=None) -> int:
         restorer = init_restorer(cfg, args.checkpoint, device=args.device, restore_cfg=tiling)
         lows = args.lows or calib.DEFAULT_LOWS
         ranges = calib.candidate_ranges(lows, args.widths or calib.DEFAULT_WIDTHS)
+        gates = (None,) + (calib.DEFAULT_GATES if args.frame_gates is None
+                           else tuple(parse_gate(g) for g in args.frame_gates))
         result = calib.calibrate_confidence_range(restorer, restorer.restore_cfg, sources, near_clean,
-                                                  num=args.num, ranges=ranges,
-                                                  weather_tolerance=args.weather_tolerance)
-        calibrated = calib.set_confidence_range(cfg, result['range'])
+                                                  num=args.num, ranges=ranges, gates=gates,
+                                                  weather_tolerance=args.weather_tolerance,
+                                                  near_clean_tolerance=args.near_clean_tolerance)
+        calibrated = calib.set_confidence_range(cfg, result['range'], result['frame_gate'])
     except (OSError, ValueError, KeyError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
@@ -92,13 +107,14 @@ def main(argv=None) -> int:
     (out / 'confidence_calibration.md').write_text(calib.markdown_table(result) + '\n')
     cfg_out = out / f'{Path(args.config).stem}_calibrated.py'
     calibrated.dump(str(cfg_out))
-    low, high = result['range']
     state = 'passes the rule' if result['feasible'] else 'NO candidate passes; the least harmful one'
-    print(f'confidence range ({low:.2f}, {high:.2f}) {state}: mean weather gain '
+    gate = None if result['frame_gate'] is None else tuple(result['frame_gate'])
+    print(f'{calib.describe(result)} {state}: mean weather gain '
           f'{result["mean_weather_gain"]:+.2f} dB, worst near-clean '
           f'{result["worst_near_clean_gain"]:+.2f} dB '
           f'({result["frames"]} frames)\nconfig: {cfg_out}\n'
-          f'or: --cfg-options model.generator.confidence_range="({low}, {high})"')
+          f'or: --cfg-options model.generator.confidence_range="{tuple(result["range"])}" '
+          f'model.generator.frame_gate="{gate}"')
     return 0 if result['feasible'] else 1
 
 

@@ -89,7 +89,7 @@ PROFILES = {
     'cpu': Profile(
         name='cpu', config='configs/synthetic/mofme_synthetic.py', seeds=(0, 1, 2), iters=300, jobs=2,
         generator=dict(embed_dim=64, num_heads=4, head_dim=16, img_size=64, stem_channels=16,
-                       head_channels=32, confidence_head=False),
+                       head_channels=32, confidence_head=False, frame_gate=None),
         num_tasks=5,  # the synthetic training weathers rain, fog, snow, raindrop, clean are task ids 0-4
         weathers=('rain', 'fog', 'snow', 'raindrop'),
         options=['train_dataloader.dataset.pipeline.3.gt_patch_size=64', 'model.test_cfg.crop_size=64',

@@ -3,4 +3,5 @@ mmagic / mmseg / mmdet transform registries fall back to)."""
 from .camera_distortion import CAMERA_DISTORTION_RANGES, PairedCameraDistortion, distort_pair
 from .random_weather import WEATHER_RANGES, LoadSyntheticDepth, RandomWeather, sample_weather
 
-__all__ = ['CAMERA_DISTORTION_RANGES', 'PairedCameraDistortion', 'distort_pair', 'WEATHER_RANGES', 'LoadSyntheticDepth', 'RandomWeather', 'sample_weather']
+__all__ = ['CAMERA_DISTORTION_RANGES', 'PairedCameraDistortion', 'distort_pair',
+           'WEATHER_RANGES', 'LoadSyntheticDepth', 'RandomWeather', 'sample_weather']

@@ -23,6 +23,7 @@ from ..layers import (
     ResidualTail,
     TransformerBlock,
     blend_with_input,
+    frame_gate_weight,
     rescale_confidence,
 )
 from ..moe import ExpertsBase, MoELayer, TopKRouter, build_part, is_tracing
@@ -41,6 +42,13 @@ def pyramid_expert_counts(num_experts: int, depth: int, min_experts: int) -> Lis
     counts = [max(min_experts, round(num_experts * s / sum(shares))) for s in shares[:-1]]
     counts.append(max(min_experts, num_experts - sum(counts)))
     return counts
+
+
+def _unit_range(name: str, value: Tuple[float, float]) -> Tuple[float, float]:
+    low, high = value
+    if not 0.0 <= low < high <= 1.0:
+        raise ValueError(f'{name} must be (low, high) with 0 <= low < high <= 1, got {value}')
+    return float(low), float(high)
 
 
 def _pair(size: Union[int, Sequence[int]]) -> Tuple[int, int]:
@@ -112,6 +120,11 @@ class MoFMEViT(BaseModule):
         confidence_range: ``(low, high)``: at eval the confidence is re-scaled so that ``low`` and
             below give the input exactly and ``high`` and above the full restoration (linear between);
             ``(0, 1)`` keeps it as learned. Training always uses the learned confidence.
+        frame_gate: ``(low, high)`` or None: at eval the blend weight is also multiplied by the frame's
+            mean confidence re-scaled by ``(low, high)`` (:func:`frame_gate_weight`), so frames with no
+            weather at all keep the input exactly. The mean is over the whole frame: tiled restoration
+            (``restore_images``, ``MoFMERestorer``'s test mode) stitches :meth:`tile_outputs` and calls
+            :meth:`gate_frames`; a plain call gates over its own input.
         image_residual: Add the tail's output to the input image instead of ending in a sigmoid (the
             released code's residual option, which its scripts disable). The tail starts at zero, so
             the model starts as the identity: useful for short trainings (the CPU demo); callers clamp.
@@ -143,6 +156,7 @@ class MoFMEViT(BaseModule):
                  image_residual: bool = False,
                  confidence_head: bool = False,
                  confidence_range: Tuple[float, float] = (0.0, 1.0),
+                 frame_gate: Optional[Tuple[float, float]] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         img_h, img_w = _pair(img_size)
@@ -181,11 +195,10 @@ class MoFMEViT(BaseModule):
         # Beyond the paper: a per-pixel confidence blending the restoration with the input, so what the
         # restorer should leave alone (clean frames, clean parts of a frame) passes through unchanged.
         self.confidence = ConfidenceHead(head_channels) if confidence_head else None
-        low, high = confidence_range
-        if not 0.0 <= low < high <= 1.0:
-            raise ValueError(f'confidence_range must be (low, high) with 0 <= low < high <= 1, got '
-                             f'{confidence_range}')
-        self.confidence_range = (float(low), float(high))
+        self.confidence_range = _unit_range('confidence_range', confidence_range)
+        self.frame_gate = None if frame_gate is None else _unit_range('frame_gate', frame_gate)
+        if self.frame_gate is not None and self.confidence is None:
+            raise ValueError('frame_gate needs confidence_head=True: the gate is the mean confidence')
         self.last_confidence_logits: Optional[Tensor] = None
 
     @classmethod
@@ -260,10 +273,41 @@ class MoFMEViT(BaseModule):
         """
         out, confidence, aux = self.restore_with_confidence(x, task_ids)
         if confidence is not None:
+            weight = confidence
             if not self.training:
-                confidence = rescale_confidence(confidence, *self.confidence_range)
-            out = blend_with_input(x, out, confidence)
+                weight = rescale_confidence(confidence, *self.confidence_range)
+                if self.frame_gate is not None:
+                    weight = weight * frame_gate_weight(confidence, *self.frame_gate)
+            out = blend_with_input(x, out, weight)
         return out, aux
+
+    @property
+    def gates_frames(self) -> bool:
+        """True at eval with a frame gate: tiled callers use :meth:`tile_outputs` + :meth:`gate_frames`."""
+        return self.frame_gate is not None and not self.training
+
+    def tile_outputs(self, x: Tensor, task_ids: Optional[Tensor] = None) -> Tensor:
+        """Per tile, for stitching: the output blended by the re-scaled confidence (no frame gate yet)
+        and the learned confidence as a fourth channel.
+
+        Shapes:
+            x: (B, 3, h, w) tiles → (B, 4, h, w).
+        """
+        out, confidence, _ = self.restore_with_confidence(x, task_ids)
+        if confidence is None:
+            raise ValueError('tile_outputs needs confidence_head=True')
+        blended = blend_with_input(x, out, rescale_confidence(confidence, *self.confidence_range))
+        return torch.cat([blended, confidence], dim=1)
+
+    def gate_frames(self, x: Tensor, stitched: Tensor) -> Tensor:
+        """Apply the frame gate to stitched :meth:`tile_outputs`: ``x + g · (blended − x)``, ``g`` from
+        the mean of the stitched confidence over each whole frame.
+
+        Shapes:
+            x: (B, 3, H, W) frames; stitched: (B, 4, H, W) → (B, 3, H, W).
+        """
+        gate = frame_gate_weight(stitched[:, 3:], *self.frame_gate) if self.frame_gate is not None else 1.0
+        return blend_with_input(x, stitched[:, :3], gate)
 
     def forward(self, x: Tensor, task_ids: Optional[Tensor] = None) -> Tensor:
         """Restore ``x`` (B, 3, H, W) in [0, 1] → (B, 3, H, W) in [0, 1]."""

@@ -3,7 +3,7 @@ from torch import Tensor, nn
 
 from .conv_blocks import conv3x3
 
-__all__ = ['ConfidenceHead', 'blend_with_input', 'rescale_confidence']
+__all__ = ['ConfidenceHead', 'blend_with_input', 'frame_gate_weight', 'rescale_confidence']
 
 
 def blend_with_input(inputs: Tensor, restored: Tensor, confidence: Tensor) -> Tensor:
@@ -22,6 +22,19 @@ def rescale_confidence(confidence: Tensor, low: float, high: float) -> Tensor:
     only mildly sure about pass through unchanged.
     """
     return ((confidence - low) / (high - low)).clamp(0, 1)
+
+
+def frame_gate_weight(confidence: Tensor, low: float, high: float) -> Tensor:
+    """One weight per frame: the frame's mean confidence re-scaled by ``(low, high)``.
+
+    Whether a frame has weather at all is clearer over the whole frame than at a pixel or a tile: a tile
+    of clear sky looks like fog, a frame of clear sky and road does not. Frames whose mean confidence is
+    ``low`` or below keep the input exactly.
+
+    Shapes:
+        confidence: (B, 1, H, W) in [0, 1] over whole frames → (B, 1, 1, 1).
+    """
+    return rescale_confidence(confidence.mean(dim=(1, 2, 3), keepdim=True), low, high)
 
 
 class ConfidenceHead(nn.Module):
