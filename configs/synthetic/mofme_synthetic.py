@@ -24,6 +24,9 @@ train_dataloader = dict(batch_size=8, sampler=dict(type='InfiniteSampler', shuff
     dict(type='SetValues', dictionary=dict(scale=1)),
     dict(type='PairedRandomCrop', gt_patch_size=crop),
     dict(type='Flip', keys=['img', 'gt'], flip_ratio=0.5, direction='horizontal'),
+    # camera-side distortion pairs, off: at this budget they made clean frames and weather gains worse
+    # (docs/transfer.md, "Levers"); train_dataloader.dataset.pipeline.5.prob=0.5 turns them on
+    dict(type='PairedCameraDistortion', prob=0.0),
     dict(type='PackInputs', meta_keys=['weather', 'task_id']),
 ]))
 

@@ -70,3 +70,14 @@ def test_transform_probability_seed_and_bad_arguments():
         PairedCameraDistortion(prob=1.5)
     with pytest.raises(ValueError, match='differ in size'):
         distort_pair([frame, frame[:10]], np.random.default_rng(0))
+
+
+def test_switched_off_it_draws_nothing_from_numpy():
+    # the shipped config carries the transform at prob 0: training must stay bit-identical without it
+    frame = _frame()
+    np.random.seed(3)
+    expected = np.random.rand(3)
+    np.random.seed(3)
+    out = PairedCameraDistortion(prob=0.0)(dict(img=frame.copy(), gt=frame.copy()))
+    assert np.array_equal(np.random.rand(3), expected)
+    assert np.array_equal(out['img'], frame) and out['camera_distortion'] == {}

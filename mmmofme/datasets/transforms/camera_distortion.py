@@ -130,7 +130,9 @@ class PairedCameraDistortion(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         applied: dict = {}
-        if self.rng.random() < self.prob:
+        # prob 0 draws nothing (not even the generator's seed from numpy): a config can carry the
+        # transform switched off without changing any other random draw of its training
+        if self.prob > 0 and self.rng.random() < self.prob:
             (results['img'], results['gt']), applied = distort_pair(
                 [results['img'], results['gt']], self.rng, self.ranges, self.op_prob)
         results['camera_distortion'] = applied
