@@ -44,18 +44,32 @@ def check_opset(opset: Optional[int]) -> Optional[int]:
     return opset
 
 
+#: ONNX metadata key of a restorer graph with a frame gate: ``"low,high"``.
+FRAME_GATE_KEY = 'mmmofme.frame_gate'
+
+
 class RestorerGraph(nn.Module):
     """What a restorer ONNX graph computes: ``restorer(image)`` (no task ids, no aux losses).
 
+    A restorer with a frame gate (``MoFMEViT(frame_gate=...)``) is exported as its
+    :meth:`~mmmofme.models.archs.MoFMEViT.tile_outputs` (blended output + confidence, 4 channels), with
+    the gate in the graph's metadata (:data:`FRAME_GATE_KEY`): the gate needs the whole frame's mean
+    confidence, so :class:`~mmmofme.deploy.OnnxRestorer` stitches tiles and gates whole frames, as
+    ``tiled_restore`` does for the PyTorch model.
+
     Shapes:
-        image: (B, 3, H, W) in [0, 1] → (B, 3, H, W).
+        image: (B, 3, H, W) in [0, 1] → (B, 3, H, W), or (B, 4, H, W) with a frame gate.
     """
 
     def __init__(self, restorer: nn.Module) -> None:
         super().__init__()
         self.restorer = restorer
+        gate = getattr(restorer, 'frame_gate', None)
+        self.metadata = {} if gate is None else {FRAME_GATE_KEY: f'{gate[0]!r},{gate[1]!r}'}
 
     def forward(self, image: Tensor) -> Tensor:
+        if self.metadata:
+            return self.restorer.tile_outputs(image)
         return self.restorer(image)
 
 
@@ -122,11 +136,20 @@ def export_onnx(graph: nn.Module,
                                     input_names=['image'], output_names=[output_name],
                                     opset_version=opset, optimize=optimize, verbose=False)
     if weight_bytes > 1.8e9:  # beyond protobuf's 2 GB: weights beside the graph, in PATH.data
+        if getattr(graph, 'metadata', None):
+            raise ExportError(f'{path}: a restorer with a frame gate over 1.8 GB of weights is not exported '
+                              f'(its metadata would need the external-data writer)')
         program.save(path, external_data=True)
         return path
     tmp = path + '.partial'
     try:
         program.save(tmp, external_data=False)
+        metadata = getattr(graph, 'metadata', None)
+        if metadata:
+            import onnx
+            proto = onnx.load(tmp)
+            onnx.helper.set_model_props(proto, metadata)
+            onnx.save(proto, tmp)
         os.replace(tmp, path)  # no partial .onnx left behind on failure
     finally:
         if osp.exists(tmp):

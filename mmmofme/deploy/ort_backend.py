@@ -43,12 +43,31 @@ class OnnxRestorer:
         self.path = path
         self.input_name = inputs[0].name
         self.restore_cfg = restore_cfg
+        from .onnx_export import FRAME_GATE_KEY
+        gate = self.session.get_modelmeta().custom_metadata_map.get(FRAME_GATE_KEY)
+        self.frame_gate = None if gate is None else tuple(float(v) for v in gate.split(','))
 
-    def __call__(self, images: Tensor) -> Tensor:
-        """(n, 3, h, w) float → the graph's output as a float32 tensor on the input's device."""
+    @property
+    def gates_frames(self) -> bool:
+        """True for a graph with a frame gate: ``tiled_restore`` stitches :meth:`tile_outputs` and calls
+        :meth:`gate_frames`, as for the PyTorch model."""
+        return self.frame_gate is not None
+
+    def tile_outputs(self, images: Tensor) -> Tensor:
+        """(n, 3, h, w) float → the graph's raw output (n, C, h, w) as float32 on the input's device."""
         feed = {self.input_name: np.ascontiguousarray(images.detach().float().cpu().numpy())}
         out = self.session.run(None, feed)[0]
         return torch.from_numpy(out).to(images.device)
+
+    def gate_frames(self, images: Tensor, stitched: Tensor) -> Tensor:
+        """Blend stitched (B, 4, H, W) graph outputs with the frames by the frame gate (MoFMEViT's rule)."""
+        from ..models.layers import blend_with_input, frame_gate_weight
+        return blend_with_input(images, stitched[:, :3], frame_gate_weight(stitched[:, 3:], *self.frame_gate))
+
+    def __call__(self, images: Tensor) -> Tensor:
+        """(n, 3, h, w) float → restored (n, 3, h, w) float32 on the input's device (whole images)."""
+        out = self.tile_outputs(images)
+        return self.gate_frames(images, out) if self.gates_frames else out
 
     def __repr__(self) -> str:
         return f'OnnxRestorer({self.path!r})'

@@ -175,3 +175,28 @@ def test_deweather_onnxruntime_errors_are_one_line(tmp_path, load_tool, capsys):
         assert tool.main(argv) == 2
         err = capsys.readouterr().err.strip()
         assert err == f'error: {message}' or (err.startswith('error: ') and err.endswith(message)), err
+
+
+def test_frame_gated_restorer_exports_tile_outputs_and_gates_whole_frames(tmp_path):
+    from mmmofme.apis.inference import tiled_restore
+    from mmmofme.deploy.onnx_export import FRAME_GATE_KEY
+    torch.manual_seed(0)
+    model = MoFMEViT.tiny(**variant('mofme'), confidence_head=True, image_residual=True,
+                          confidence_range=(0.2, 0.8), frame_gate=(0.3, 0.7)).eval()
+    with torch.no_grad():  # a non-trivial restoration and confidence (both heads start flat)
+        model.tail.body[-1].weight.normal_(std=0.5)
+        model.confidence.conv2.weight.normal_(std=2.0)
+    path = str(tmp_path / 'gated.onnx')
+    export_onnx(RestorerGraph(model), dynamic_example(model), path, 'restored', optimize=False)
+    meta = {p.key: p.value for p in onnx.load(path, load_external_data=False).metadata_props}
+    assert meta[FRAME_GATE_KEY] == '0.3,0.7'
+    session = OnnxRestorer(path)
+    assert session.gates_frames and session.frame_gate == (0.3, 0.7)
+    images = torch.rand(2, 3, 40, 56, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        for tile, stride in ((40, 40), (32, 24)):  # whole frames, then tiles gated by the whole frame
+            expected = tiled_restore(model, images, tile, stride)
+            got = tiled_restore(session, images, tile, stride)
+            assert (got - expected).abs().max().item() <= TOL, (tile, stride)
+        gate = model.gate_frames(images, tiled_restore(model.tile_outputs, images, 32, 24))
+        torch.testing.assert_close(gate, tiled_restore(model, images, 32, 24))
