@@ -40,6 +40,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument('--compare', nargs=2, action='append', default=[], metavar=('CONFIG', 'CKPT'),
                    help='another model for the side-by-side t-SNE (repeatable)')
     p.add_argument('--tsne', action='store_true', help='t-SNE + silhouette (needs scikit-learn)')
+    p.add_argument('--names', nargs='+', default=None, metavar='NAME',
+                   help='a name per model (the first, then each --compare) for the figures and the JSON '
+                        '(default: config file names)')
     return p.parse_args(argv)
 
 
@@ -70,7 +73,8 @@ def load_network(config: str, checkpoint: str):
     return network, [layer.experts.num_experts for layer in layers]
 
 
-def analyse(config: str, checkpoint: str, args: argparse.Namespace, draw_frames: bool, out: str) -> dict:
+def analyse(config: str, checkpoint: str, args: argparse.Namespace, draw_frames: bool, out: str,
+            name: Optional[str] = None) -> dict:
     import cv2
     import torch
 
@@ -101,19 +105,22 @@ def analyse(config: str, checkpoint: str, args: argparse.Namespace, draw_frames:
                                    osp.join(out, 'frames', f'{weather}_{i}.png'),
                                    title=f'{weather}: {osp.basename(frames[i].img_path)}')
     if draw_frames:
-        draw_usage_heatmaps(stats, osp.join(out, 'usage_heatmaps.png'), title=osp.basename(config))
+        draw_usage_heatmaps(stats, osp.join(out, 'usage_heatmaps.png'), title=name or osp.basename(config))
     return dict(stats=stats, features=np.concatenate(features), labels=labels, num_experts=num_experts)
 
 
 def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
-    models = {osp.splitext(osp.basename(args.config))[0]: (args.config, args.checkpoint)}
-    for config, checkpoint in args.compare:
-        models[osp.splitext(osp.basename(config))[0] + f'_{len(models)}'] = (config, checkpoint)
+    pairs = [(args.config, args.checkpoint)] + [tuple(c) for c in args.compare]
+    names = args.names or [osp.splitext(osp.basename(c))[0] + (f'_{i}' if i else '') for i, (c, _) in
+                           enumerate(pairs)]
+    if len(names) != len(pairs) or len(set(names)) != len(names):
+        raise SystemExit(f'error: --names needs {len(pairs)} different names (one per model), got {names}')
+    models = dict(zip(names, pairs))
     results = {}
     for index, (name, (config, checkpoint)) in enumerate(models.items()):
-        results[name] = analyse(config, checkpoint, args, draw_frames=index == 0, out=args.out)
+        results[name] = analyse(config, checkpoint, args, draw_frames=index == 0, out=args.out, name=name)
     report = {name: dict(config=models[name][0], checkpoint=models[name][1], num_experts=r['num_experts'],
                          weathers={w: dict(fraction=s['fraction'].tolist(), entropy=s['entropy'].tolist(),
                                            rare_share=s['rare_share'].tolist(), tokens=s['tokens'])
