@@ -61,8 +61,8 @@ class OnnxRestorer:
 
     def gate_frames(self, images: Tensor, stitched: Tensor) -> Tensor:
         """Blend stitched (B, 4, H, W) graph outputs with the frames by the frame gate (MoFMEViT's rule)."""
-        from ..models.layers import blend_with_input, frame_gate_weight
-        return blend_with_input(images, stitched[:, :3], frame_gate_weight(stitched[:, 3:], *self.frame_gate))
+        from ..models.layers import gate_stitched_frames
+        return gate_stitched_frames(images, stitched, self.frame_gate)
 
     def __call__(self, images: Tensor) -> Tensor:
         """(n, 3, h, w) float → restored (n, 3, h, w) float32 on the input's device (whole images)."""

@@ -61,10 +61,15 @@ def _torchvision_weights_from(path: str, vgg_type: str) -> Iterator[None]:
             torch.hub.set_dir(old)
 
 
+def needs_restoring(inputs: Tensor, target: Tensor, threshold: float) -> Tensor:
+    """(B, 1, H, W) bool: the pixels where ``max_c |inputs - target| > threshold``."""
+    return (inputs - target).abs().amax(dim=1, keepdim=True) > threshold
+
+
 def confidence_loss(logits: Tensor, inputs: Tensor, target: Tensor, threshold: float) -> Tensor:
-    """BCE of per-pixel confidence logits (B, 1, H, W) against ``max_c |inputs - target| > threshold``."""
-    needs_restoring = ((inputs - target).abs().amax(dim=1, keepdim=True) > threshold).to(logits.dtype)
-    return F.binary_cross_entropy_with_logits(logits, needs_restoring)
+    """BCE of per-pixel confidence logits (B, 1, H, W) against :func:`needs_restoring`."""
+    labels = needs_restoring(inputs, target, threshold).to(logits.dtype)
+    return F.binary_cross_entropy_with_logits(logits, labels)
 
 
 @MODELS.register_module()
@@ -181,7 +186,7 @@ class MoFMERestorer(BaseEditModel):
         the confidence threshold of the target, 1 elsewhere; None when unweighted."""
         if not self.clean_region_weight:
             return None
-        clean = (inputs - gt).abs().amax(dim=1, keepdim=True) <= self.confidence_loss['threshold']
+        clean = ~needs_restoring(inputs, gt, self.confidence_loss['threshold'])
         return 1.0 + self.clean_region_weight * clean.to(gt.dtype)
 
     @staticmethod

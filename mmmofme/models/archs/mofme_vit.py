@@ -24,6 +24,7 @@ from ..layers import (
     TransformerBlock,
     blend_with_input,
     frame_gate_weight,
+    gate_stitched_frames,
     rescale_confidence,
 )
 from ..moe import ExpertsBase, MoELayer, TopKRouter, build_part, is_tracing
@@ -306,8 +307,7 @@ class MoFMEViT(BaseModule):
         Shapes:
             x: (B, 3, H, W) frames; stitched: (B, 4, H, W) → (B, 3, H, W).
         """
-        gate = frame_gate_weight(stitched[:, 3:], *self.frame_gate) if self.frame_gate is not None else 1.0
-        return blend_with_input(x, stitched[:, :3], gate)
+        return gate_stitched_frames(x, stitched, self.frame_gate)
 
     def forward(self, x: Tensor, task_ids: Optional[Tensor] = None) -> Tensor:
         """Restore ``x`` (B, 3, H, W) in [0, 1] → (B, 3, H, W) in [0, 1]."""

@@ -1,9 +1,12 @@
 """A per-pixel confidence that lets a restorer fall back to its input: ``out = x + c · (restored − x)``."""
+from typing import Optional, Tuple
+
 from torch import Tensor, nn
 
 from .conv_blocks import conv3x3
 
-__all__ = ['ConfidenceHead', 'blend_with_input', 'frame_gate_weight', 'rescale_confidence']
+__all__ = ['ConfidenceHead', 'blend_with_input', 'frame_gate_weight', 'gate_stitched_frames',
+           'rescale_confidence']
 
 
 def blend_with_input(inputs: Tensor, restored: Tensor, confidence: Tensor) -> Tensor:
@@ -35,6 +38,17 @@ def frame_gate_weight(confidence: Tensor, low: float, high: float) -> Tensor:
         confidence: (B, 1, H, W) in [0, 1] over whole frames → (B, 1, 1, 1).
     """
     return rescale_confidence(confidence.mean(dim=(1, 2, 3), keepdim=True), low, high)
+
+
+def gate_stitched_frames(x: Tensor, stitched: Tensor, frame_gate: Optional[Tuple[float, float]]) -> Tensor:
+    """``x + g · (blended − x)`` on stitched tile outputs, ``g`` the :func:`frame_gate_weight` of their
+    confidence over each whole frame (1 without a gate). Shared by every restorer that tiles with a gate.
+
+    Shapes:
+        x: (B, 3, H, W) frames; stitched: (B, 4, H, W), the blended output and the confidence → (B, 3, H, W).
+    """
+    gate = 1.0 if frame_gate is None else frame_gate_weight(stitched[:, 3:], *frame_gate)
+    return blend_with_input(x, stitched[:, :3], gate)
 
 
 class ConfidenceHead(nn.Module):
