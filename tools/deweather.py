@@ -1,7 +1,7 @@
 """Restore weathered images, folders of images, or videos with a trained MoFME restorer.
 
     python tools/deweather.py INPUT --config CONFIG --checkpoint CKPT --out DIR \
-        [--side-by-side] [--crop-size H [W]] [--stride H [W]] [--device cuda]
+        [--side-by-side] [--crop-size H [W]] [--stride H [W]] [--device cuda] [--task NAME_OR_INDEX]
     python tools/deweather.py INPUT --config CONFIG --backend onnxruntime --model model.onnx --out DIR
 
 INPUT is an image, a video (.mp4 .avi .mov .mkv) or a folder (searched recursively for both). CONFIG is
@@ -16,6 +16,10 @@ skipped, listed at the end, and make the exit status 1. Every output is written 
 and renamed when complete, so an interrupted or failed input leaves no partial file.
 ``--backend onnxruntime --model model.onnx`` restores with a graph from
 ``tools/deployment/pytorch2onnx.py`` instead (same inputs, same tiling from CONFIG, no checkpoint).
+``--task`` gives a task-gated restorer (MMoE, M³ViT) the weather of every input: a task id, or a weather
+name of CONFIG's training dataset (its ``task_weathers`` / ``weathers``, in task-id order). Without it
+the PyTorch restorer routes as it does untagged (MMoE: the mean of its gates); a graph exported with
+task ids needs ``--task``, one exported with ``--no-task-ids`` takes none.
 """
 import argparse
 import contextlib
@@ -28,8 +32,10 @@ from typing import List, Optional, Tuple
 import cv2
 import numpy as np
 import torch
+from mmengine.config import Config
 
-from mmmofme.apis import init_restorer, restore
+from mmmofme.apis import init_restorer, restore, task_weathers
+from mmmofme.models.moe import task_gate_count
 from mmmofme.utils.checkpoint import CheckpointError
 from mmmofme.utils.image_io import ImageReadError, RestoreFn, read_image, restore_any, write_image
 from mmmofme.utils.io import atomic_path
@@ -56,6 +62,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--backend', choices=['pytorch', 'onnxruntime'], default='pytorch')
     parser.add_argument('--model', help='ONNX restorer graph (--backend onnxruntime)')
+    parser.add_argument('--task', help='weather task of a task-gated restorer: its id or weather name')
     return parser.parse_args(argv)
 
 
@@ -69,6 +76,25 @@ def load_restorer(args: argparse.Namespace):
     if not args.checkpoint:
         raise ValueError('--backend pytorch needs --checkpoint')
     return init_restorer(args.config, args.checkpoint, args.device, restore_cfg=tiling_overrides(args))
+
+
+def resolve_task(args: argparse.Namespace, model) -> Optional[int]:
+    """``--task`` as a task id of ``model`` (None without ``--task``); a ValueError names what is wrong."""
+    # an onnxruntime graph says how many ids it takes; a PyTorch restorer's routers say it
+    num_tasks = task_gate_count(model) if isinstance(model, torch.nn.Module) else model.num_tasks
+    if args.task is None:
+        if num_tasks > 1 and not isinstance(model, torch.nn.Module):  # PyTorch routes untagged images
+            raise ValueError(f'{args.model}: the graph takes task ids ({num_tasks} tasks): give --task '
+                             f'(or export it with --no-task-ids)')
+        return None
+    if num_tasks == 1:
+        raise ValueError(f'--task {args.task}: the restorer has no task gates (it takes no task id)')
+    names = task_weathers(Config.fromfile(args.config))
+    index = int(args.task) if args.task.isdigit() else names.index(args.task) if args.task in names else None
+    if index is None or index >= num_tasks:
+        known = f'the config\'s task weathers {list(names)} or ' if names else ''
+        raise ValueError(f'--task {args.task}: give {known}a task id in [0, {num_tasks})')
+    return index
 
 
 def tiling_overrides(args: argparse.Namespace) -> dict:
@@ -138,6 +164,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         inputs = collect_inputs(args.input)
         model = load_restorer(args)
+        task = resolve_task(args, model)
     except (FileNotFoundError, ValueError, CheckpointError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
@@ -150,7 +177,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if not inputs:
         print(f'error: {args.input}: no images or videos found', file=sys.stderr)
         return 2
-    restore_fn = functools.partial(restore, model)  # the one restorer call: (H, W, 3) uint8 BGR
+    restore_fn = functools.partial(restore, model, task_id=task)  # the one restorer call: (H, W, 3) uint8 BGR
     failed = []
     for i, (src, rel) in enumerate(inputs, 1):
         restore_one = restore_video if src.lower().endswith(VIDEO_EXTS) else restore_image

@@ -68,6 +68,45 @@ def tile_plan(size: Tuple[int, int], tile: Tuple[int, int],
     return boxes, window, coverage
 
 
+class TaskRestorer:
+    """A task-gated restorer with its task ids bound, as :func:`tiled_restore` calls a restorer: on tiles.
+
+    ``tiled_restore`` batches the tiles of B images box by box (box 0 of every image, then box 1, ...),
+    so the ids of the B images, repeated once per box, are the tiles' ids. Frame-gated restorers keep
+    their ``tile_outputs`` / ``gate_frames`` protocol. Works for the PyTorch restorer and for
+    :class:`mmmofme.deploy.OnnxRestorer` alike (both are called as ``restorer(x, task_ids)``).
+
+    Args:
+        restorer: called as ``restorer(tiles, task_ids)``.
+        task_ids: (B,) long, one per image of the batch being restored.
+    """
+
+    def __init__(self, restorer: Callable[..., Tensor], task_ids: Tensor) -> None:
+        self.restorer = restorer
+        self.task_ids = task_ids
+
+    @property
+    def gates_frames(self) -> bool:
+        return getattr(self.restorer, 'gates_frames', False)
+
+    def tile_ids(self, tiles: Tensor) -> Tensor:
+        """(n,) ids of ``n`` tiles: the images' ids once per box."""
+        boxes, rest = divmod(tiles.shape[0], len(self.task_ids))
+        if rest:
+            raise ValueError(f'{tiles.shape[0]} tiles are not a whole number of boxes of '
+                             f'{len(self.task_ids)} images')
+        return self.task_ids.to(tiles.device).repeat(boxes)
+
+    def __call__(self, tiles: Tensor) -> Tensor:
+        return self.restorer(tiles, self.tile_ids(tiles))
+
+    def tile_outputs(self, tiles: Tensor) -> Tensor:
+        return self.restorer.tile_outputs(tiles, self.tile_ids(tiles))
+
+    def gate_frames(self, images: Tensor, stitched: Tensor) -> Tensor:
+        return self.restorer.gate_frames(images, stitched)
+
+
 def tiled_restore(restore_fn: Callable[[Tensor], Tensor],
                   img: Tensor,
                   crop_size: IntPair,
@@ -86,7 +125,8 @@ def tiled_restore(restore_fn: Callable[[Tensor], Tensor],
         max_batch: tiles restored per ``restore_fn`` call, which bounds peak memory.
 
     A ``restore_fn`` whose ``gates_frames`` is true (``MoFMEViT`` at eval with a ``frame_gate``) is run
-    through its ``tile_outputs`` and ``gate_frames``, so its frame gate sees the whole frame.
+    through its ``tile_outputs`` and ``gate_frames``, so its frame gate sees the whole frame. Task ids
+    are bound to a restorer with :class:`TaskRestorer`.
 
     Returns:
         ``(B, C', H, W)`` restored images (``C'`` as returned by ``restore_fn``). Gradients flow

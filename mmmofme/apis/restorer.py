@@ -13,6 +13,7 @@ from torch import nn
 
 from ..models.chain import parse_restore_cfg, restore_images
 from ..utils.checkpoint import RESTORER_PREFIXES, load_weights_into, read_checkpoint
+from .inference import TaskRestorer
 
 ConfigType = Union[str, Path, Config]
 IntPair = Tuple[int, int]
@@ -44,6 +45,19 @@ def restorer_and_tiling(cfg: Config) -> Tuple[dict, Optional[dict]]:
                                      stride=test_cfg.get('stride'))
     raise ValueError(f'{cfg.filename}: model has neither `restorer` (chain config) nor `generator` '
                      f'(restorer config)')
+
+
+def task_weathers(cfg: Config) -> Tuple[str, ...]:
+    """The weather of each task id, in task-id order, as the config's training dataset sets them: its
+    ``task_weathers``, else its ``weathers``, else its layout's (``WeatherPairedDataset``); () if it names
+    none (e.g. a chain config, whose dataset is a segmentation one)."""
+    from ..datasets.layouts import LAYOUT_WEATHERS, normalize_weathers  # deferred: a heavy package
+    dataset = (cfg.get('train_dataloader') or {}).get('dataset') or {}
+    while 'dataset' in dataset:  # dataset wrappers (RepeatDataset, ClassBalancedDataset)
+        dataset = dataset['dataset']
+    names = (dataset.get('task_weathers') or dataset.get('weathers')
+             or LAYOUT_WEATHERS.get(dataset.get('layout')))
+    return normalize_weathers(names) if names else ()
 
 
 def resolve_tiling(restorer_cfg: dict, config_tiling: Optional[dict],
@@ -100,13 +114,16 @@ def init_restorer(config: ConfigType,
 
 
 @torch.no_grad()
-def restore(model: Union[nn.Module, Callable], image_or_path: Union[np.ndarray, str, Path]) -> np.ndarray:
+def restore(model: Union[nn.Module, Callable], image_or_path: Union[np.ndarray, str, Path],
+            task_id: Optional[int] = None) -> np.ndarray:
     """Restore one image with a model from :func:`init_restorer`, tiled as its ``restore_cfg`` says.
 
     Args:
         model: the restorer (a module, or a callable on (n, 3, h, w) tiles with a ``restore_cfg``
             attribute, such as :class:`mmmofme.deploy.OnnxRestorer`).
         image_or_path: an (H, W, 3) uint8 image in BGR order (as OpenCV / mmcv load it), or its file.
+        task_id: the image's weather task, for a task-gated restorer (MMoE, M³ViT; see
+            :func:`task_weathers`); None restores as the restorer does without ids (MMoE: its gates' mean).
 
     Returns:
         The restored (H, W, 3) uint8 image, BGR.
@@ -126,6 +143,7 @@ def restore(model: Union[nn.Module, Callable], image_or_path: Union[np.ndarray, 
     rgb = torch.from_numpy(np.ascontiguousarray(image[..., ::-1])).to(device)
     x = rgb.permute(2, 0, 1)[None].float() / 255
     restore_cfg = getattr(model, 'restore_cfg', None) or parse_restore_cfg(None)
-    y = restore_images(model, x, restore_cfg).clamp(0, 1)
+    restore_fn = model if task_id is None else TaskRestorer(model, torch.tensor([task_id], device=device))
+    y = restore_images(restore_fn, x, restore_cfg).clamp(0, 1)
     out = (y[0].permute(1, 2, 0) * 255).round().byte().cpu().numpy()
     return np.ascontiguousarray(out[..., ::-1])

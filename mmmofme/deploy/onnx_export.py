@@ -7,7 +7,15 @@ one ``NonZero`` per expert selects that expert's tokens, so the graph stays spar
 Graphs:
 
 * restorer: ``image`` (B, 3, H, W) RGB in [0, 1] → ``restored`` (B, 3, H, W); batch, height and width
-  are dynamic (an MMoE restorer is exported without task ids: its gates' mean, as in eval without ids);
+  are dynamic;
+* task-gated restorer (MMoE, M³ViT: routers whose task id picks the gate, see
+  :func:`~mmmofme.models.moe.task_gate_count`): a second input ``task_id`` (B,) int64, one id per image in
+  [0, num_tasks), and ``restored = restorer(image, task_id)``; the task count is in the graph's metadata
+  (:data:`TASKS_KEY`). The "no task id" case of PyTorch (the mean of the gates, or M³ViT's
+  ``router.untagged``) is a graph of its own, exported with ``RestorerGraph(restorer, task_ids=False)``
+  (``pytorch2onnx.py --no-task-ids``): an explicit choice at export rather than a sentinel id, so a
+  task-id graph never silently routes by the mean. MoWE's router reads no tag at eval: its graph has no
+  ``task_id`` input, as its PyTorch forward ignores the ids;
 * chain (``DeweatherSegmentor``): ``image`` (B, 3, H, W) RGB in [0, 1] → ``seg_logits`` (B, K, H, W),
   i.e. the chain's ``encode_decode`` (restore, clamp, re-normalise, segment, resize to the input). With
   whole-frame restoration batch, H and W are dynamic; with tiled restoration (``restore_cfg`` mode
@@ -21,6 +29,8 @@ from typing import Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor, nn
+
+from ..models.moe import task_gate_count
 
 #: Opsets the dynamo exporter writes (onnxscript's translation starts at 18).
 MIN_OPSET = 18
@@ -46,10 +56,15 @@ def check_opset(opset: Optional[int]) -> Optional[int]:
 
 #: ONNX metadata key of a restorer graph with a frame gate: ``"low,high"``.
 FRAME_GATE_KEY = 'mmmofme.frame_gate'
+#: ONNX metadata key of a restorer graph with a ``task_id`` input: the number of tasks, e.g. ``"3"``.
+TASKS_KEY = 'mmmofme.num_tasks'
+#: Name of a task-gated restorer graph's second input: (B,) int64.
+TASK_INPUT = 'task_id'
 
 
 class RestorerGraph(nn.Module):
-    """What a restorer ONNX graph computes: ``restorer(image)`` (no task ids, no aux losses).
+    """What a restorer ONNX graph computes: ``restorer(image)``, or ``restorer(image, task_id)`` for a
+    task-gated restorer (no aux losses).
 
     A restorer with a frame gate (``MoFMEViT(frame_gate=...)``) is exported as its
     :meth:`~mmmofme.models.archs.MoFMEViT.tile_outputs` (blended output + confidence, 4 channels), with
@@ -57,20 +72,30 @@ class RestorerGraph(nn.Module):
     confidence, so :class:`~mmmofme.deploy.OnnxRestorer` stitches tiles and gates whole frames, as
     ``tiled_restore`` does for the PyTorch model.
 
+    Args:
+        restorer: the restorer, in eval mode.
+        task_ids: give a task-gated restorer its ``task_id`` input; False exports what it computes
+            without ids (the gates' mean), as before task-id graphs existed.
+
     Shapes:
-        image: (B, 3, H, W) in [0, 1] → (B, 3, H, W), or (B, 4, H, W) with a frame gate.
+        image: (B, 3, H, W) in [0, 1]; task_id: (B,) int64 → (B, 3, H, W), or (B, 4, H, W) with a frame
+        gate.
     """
 
-    def __init__(self, restorer: nn.Module) -> None:
+    def __init__(self, restorer: nn.Module, task_ids: bool = True) -> None:
         super().__init__()
         self.restorer = restorer
+        self.num_tasks = task_gate_count(restorer) if task_ids else 1
+        self.input_names = ['image', TASK_INPUT] if self.num_tasks > 1 else ['image']
         gate = getattr(restorer, 'frame_gate', None)
+        self.frame_gated = gate is not None
         self.metadata = {} if gate is None else {FRAME_GATE_KEY: f'{gate[0]!r},{gate[1]!r}'}
+        if self.num_tasks > 1:
+            self.metadata[TASKS_KEY] = str(self.num_tasks)
 
-    def forward(self, image: Tensor) -> Tensor:
-        if self.metadata:
-            return self.restorer.tile_outputs(image)
-        return self.restorer(image)
+    def forward(self, image: Tensor, task_id: Optional[Tensor] = None) -> Tensor:
+        restore = self.restorer.tile_outputs if self.frame_gated else self.restorer
+        return restore(image) if task_id is None else restore(image, task_id)
 
 
 class SegmentorChainGraph(nn.Module):
@@ -91,13 +116,23 @@ class SegmentorChainGraph(nn.Module):
         return self.chain.encode_decode(image, metas)
 
 
-def graph_for(model: nn.Module, chain: bool) -> Tuple[nn.Module, bool]:
-    """``(graph module, whether H and W can be dynamic)`` for a restorer or (``chain``) a chain model."""
+def graph_for(model: nn.Module, chain: bool, task_ids: bool = True) -> Tuple[nn.Module, bool]:
+    """``(graph module, whether H and W can be dynamic)`` for a restorer or (``chain``) a chain model;
+    ``task_ids``: as :class:`RestorerGraph` (a chain restores without ids, as its PyTorch forward does)."""
     if not chain:
-        return RestorerGraph(model).eval(), True
+        return RestorerGraph(model, task_ids).eval(), True
     if not hasattr(model, 'encode_decode') or not hasattr(model, 'restore_cfg'):
         raise ExportError(f'--chain needs a DeweatherSegmentor chain, got {type(model).__name__}')
     return SegmentorChainGraph(model).eval(), model.restore_cfg['mode'] == 'whole'
+
+
+def example_inputs(graph: nn.Module, image: Tensor) -> Tuple[Tensor, ...]:
+    """The traced inputs of ``graph`` for an example ``image``: with a ``task_id`` input, one id per image
+    (ids vary across the batch, so no single gate is taken as fixed)."""
+    num_tasks = getattr(graph, 'num_tasks', 1)
+    if num_tasks == 1:
+        return (image, )
+    return image, torch.arange(image.shape[0]) % num_tasks
 
 
 def export_onnx(graph: nn.Module,
@@ -107,17 +142,21 @@ def export_onnx(graph: nn.Module,
                 dynamic_hw: bool = True,
                 opset: Optional[int] = None,
                 optimize: bool = True) -> str:
-    """Export ``graph`` (one image tensor in, one tensor out) to ``path``; returns ``path``.
+    """Export ``graph`` (an image, and task ids when it takes them, in; one tensor out) to ``path``.
 
     Args:
         graph: e.g. :class:`RestorerGraph` / :class:`SegmentorChainGraph`, in eval mode.
-        example: an example (B, 3, H, W) input (:func:`dynamic_example` for a dynamic graph).
+        example: an example (B, 3, H, W) input (:func:`dynamic_example` for a dynamic graph); a task-id
+            graph's example ids come from :func:`example_inputs`.
         path: the .onnx file; weights are stored inside it (external data only past protobuf's 2 GB).
         output_name: the graph output's name.
         dynamic_hw: keep batch, H and W symbolic; else the graph is fixed to the example's size.
         opset: ONNX opset, :data:`MIN_OPSET` .. :func:`max_opset` (None: the exporter's default).
         optimize: run onnxscript's graph optimizer (constant folding, dead-code removal); off only
             saves export time (tests), onnxruntime optimises the graph again when it loads it.
+
+    Returns:
+        ``path``.
     """
     check_opset(opset)
     graph.eval()  # the wrapper too (torch.onnx warns about a module left in training mode)
@@ -126,19 +165,29 @@ def export_onnx(graph: nn.Module,
         raise ExportError(f'{path}: output folder {folder} does not exist')
     # Dim.DYNAMIC, not ranges: the restorer's shape checks (grid >= 2, grid != the table's grid) would be
     # reported as range violations; the graph computes every case alike (tests cover the edge sizes).
-    dims = {0: torch.export.Dim.DYNAMIC, 2: torch.export.Dim.DYNAMIC, 3: torch.export.Dim.DYNAMIC}
+    inputs = example_inputs(graph, example)
+    dynamic = torch.export.Dim.DYNAMIC
+    dims = ({0: dynamic, 2: dynamic, 3: dynamic}, {0: dynamic})[:len(inputs)]  # image, task ids
     weight_bytes = sum(p.numel() * p.element_size() for p in graph.parameters())
     with torch.no_grad(), warnings.catch_warnings():
         # torch.export notes the MoE layers' routing statistics (plain attributes set in forward)
         warnings.filterwarnings('ignore', message='.*were assigned during export.*')
-        program = torch.onnx.export(graph, (example, ), dynamo=True,
-                                    dynamic_shapes=(dims, ) if dynamic_hw else None,
-                                    input_names=['image'], output_names=[output_name],
-                                    opset_version=opset, optimize=optimize, verbose=False)
+        try:
+            program = torch.onnx.export(graph, inputs, dynamo=True,
+                                        dynamic_shapes=dims if dynamic_hw else None,
+                                        input_names=getattr(graph, 'input_names', ['image'])[:len(inputs)],
+                                        output_names=[output_name],
+                                        opset_version=opset, optimize=optimize, verbose=False)
+        except torch.onnx.OnnxExporterError as err:
+            # the model refused the example (e.g. M³ViT with router.untagged='error' and no task ids):
+            # its own one-line message, not the exporter's page of next steps
+            if isinstance(err.__cause__, ValueError):
+                raise ExportError(f'{path}: {err.__cause__}') from None
+            raise
     if weight_bytes > 1.8e9:  # beyond protobuf's 2 GB: weights beside the graph, in PATH.data
         if getattr(graph, 'metadata', None):
-            raise ExportError(f'{path}: a restorer with a frame gate over 1.8 GB of weights is not exported '
-                              f'(its metadata would need the external-data writer)')
+            raise ExportError(f'{path}: a restorer with a frame gate or task ids over 1.8 GB of weights is '
+                              f'not exported (its metadata would need the external-data writer)')
         program.save(path, external_data=True)
         return path
     tmp = path + '.partial'

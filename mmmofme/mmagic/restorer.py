@@ -20,7 +20,7 @@ from mmagic.structures import DataSample
 from mmengine.logging import MessageHub
 from torch import Tensor
 
-from ..apis.inference import tiled_restore
+from ..apis.inference import TaskRestorer, tiled_restore
 
 __all__ = ['MoFMERestorer']
 
@@ -145,18 +145,11 @@ class MoFMERestorer(BaseEditModel):
         crop = (self.test_cfg or {}).get('crop_size')
         if self.training or crop is None:
             return self._generate(inputs, task_ids)
-
-        def restore(tiles: Tensor) -> Tensor:
-            ids = None if task_ids is None else task_ids.repeat(tiles.shape[0] // len(task_ids))
-            if gated:
-                return self.generator.tile_outputs(tiles, ids if self.generator_takes_task_ids else None)
-            return self._generate(tiles, ids)
-
-        # a generator with a frame gate: stitch its blended tiles + confidence, then gate whole frames
-        gated = getattr(self.generator, 'gates_frames', False)
-        out = tiled_restore(restore, inputs, crop, self.test_cfg.get('stride'),
-                            max_batch=self.test_cfg.get('max_tiles_per_batch', 8))
-        return self.generator.gate_frames(inputs, out) if gated else out
+        # tiled_restore gates a frame-gated generator's whole frames; TaskRestorer repeats ids per tile
+        tagged = task_ids is not None and self.generator_takes_task_ids
+        restore_fn = TaskRestorer(self.generator, task_ids) if tagged else self.generator
+        return tiled_restore(restore_fn, inputs, crop, self.test_cfg.get('stride'),
+                             max_batch=self.test_cfg.get('max_tiles_per_batch', 8))
 
     def forward_train(self, inputs: Tensor, data_samples: Optional[DataSample] = None,
                       **kwargs) -> Dict[str, Tensor]:

@@ -38,17 +38,9 @@ TINY_CONFIG = 'tests/configs/tiny_restorer.py'  # the tiny MoFME (FME experts, U
 
 
 @pytest.fixture(scope='module')
-def tiny_config_onnx(tmp_path_factory, load_tool):
+def tiny_config_onnx(tmp_path_factory, tool_export):
     """The MoFME variant goes through the tool: config + checkpoint → .onnx; (model, checkpoint, path)."""
-    from mmmofme.apis import init_restorer
-    folder = tmp_path_factory.mktemp('tool')
-    torch.manual_seed(0)
-    model = init_restorer(TINY_CONFIG)
-    checkpoint = folder / 'ckpt.pth'
-    torch.save({'state_dict': {f'generator.{k}': v for k, v in model.state_dict().items()}}, checkpoint)
-    path = folder / 'mofme.onnx'
-    assert load_tool('deployment/pytorch2onnx').main([TINY_CONFIG, str(checkpoint), '--out', str(path)]) == 0
-    return model, str(checkpoint), str(path)
+    return tool_export(tmp_path_factory.mktemp('tool'), TINY_CONFIG, name='mofme')
 
 
 @pytest.fixture(scope='module', params=list(TINY))
@@ -59,8 +51,10 @@ def exported(request, tmp_path_factory):
     torch.manual_seed(0)
     model = MoFMEViT.tiny(**TINY[request.param]).eval()
     path = str(tmp_path_factory.mktemp('onnx') / f'{request.param}.onnx')
-    # unoptimised (faster to write); the MoFME variant goes through the tool's optimised export
-    export_onnx(RestorerGraph(model), dynamic_example(model), path, 'restored', optimize=False)
+    # unoptimised (faster to write); the MoFME variant goes through the tool's optimised export. MMoE:
+    # its graph without task ids (the gates' mean); task-id graphs are tested in test_onnx_task_ids.py
+    graph = RestorerGraph(model, task_ids=False)
+    export_onnx(graph, dynamic_example(model), path, 'restored', optimize=False)
     return request.param, model, path
 
 
@@ -177,11 +171,14 @@ def test_deweather_onnxruntime_errors_are_one_line(tmp_path, load_tool, capsys):
         assert err == f'error: {message}' or (err.startswith('error: ') and err.endswith(message)), err
 
 
-def test_frame_gated_restorer_exports_tile_outputs_and_gates_whole_frames(tmp_path):
+@pytest.mark.parametrize('name', ['mofme', 'mmoe'])
+def test_frame_gated_restorer_exports_tile_outputs_and_gates_whole_frames(tmp_path, name):
+    """MMoE: the task-id graph's ``tile_outputs(image, task_id)``, its ids bound per image by TaskRestorer."""
+    from mmmofme.apis import TaskRestorer
     from mmmofme.apis.inference import tiled_restore
     from mmmofme.deploy.onnx_export import FRAME_GATE_KEY
     torch.manual_seed(0)
-    model = MoFMEViT.tiny(**variant('mofme'), confidence_head=True, image_residual=True,
+    model = MoFMEViT.tiny(**variant(name), confidence_head=True, image_residual=True,
                           confidence_range=(0.2, 0.8), frame_gate=(0.3, 0.7)).eval()
     with torch.no_grad():  # a non-trivial restoration and confidence (both heads start flat)
         model.tail.body[-1].weight.normal_(std=0.5)
@@ -192,11 +189,17 @@ def test_frame_gated_restorer_exports_tile_outputs_and_gates_whole_frames(tmp_pa
     assert meta[FRAME_GATE_KEY] == '0.3,0.7'
     session = OnnxRestorer(path)
     assert session.gates_frames and session.frame_gate == (0.3, 0.7)
+    ids = torch.tensor([2, 0]) if name == 'mmoe' else None
+    bind = (lambda fn: fn) if ids is None else (lambda fn: TaskRestorer(fn, ids))
     images = torch.rand(2, 3, 40, 56, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         for tile, stride in ((40, 40), (32, 24)):  # whole frames, then tiles gated by the whole frame
-            expected = tiled_restore(model, images, tile, stride)
-            got = tiled_restore(session, images, tile, stride)
+            expected = tiled_restore(bind(model), images, tile, stride)
+            got = tiled_restore(bind(session), images, tile, stride)
             assert (got - expected).abs().max().item() <= TOL, (tile, stride)
-        gate = model.gate_frames(images, tiled_restore(model.tile_outputs, images, 32, 24))
-        torch.testing.assert_close(gate, tiled_restore(model, images, 32, 24))
+        gate = model.gate_frames(images, tiled_restore(bind(model).tile_outputs, images, 32, 24))
+        torch.testing.assert_close(gate, tiled_restore(bind(model), images, 32, 24))
+        if ids is not None:  # the ids follow their images from box to box
+            torch.testing.assert_close(model(images, ids), tiled_restore(bind(model), images, (40, 56)))
+            first = tiled_restore(TaskRestorer(model, ids[:1]), images[:1], 32, 24)
+            torch.testing.assert_close(first, tiled_restore(bind(model), images, 32, 24)[:1])

@@ -8,7 +8,8 @@ For every config the restorer (random weights: speed does not depend on their va
 
 * ``eager``: the PyTorch modules (the MoE experts on their own oneDNN-packed weights),
 * ``fast``: the fast CPU path (:func:`mmmofme.deploy.fast_cpu_model`),
-* ``onnxruntime``: the graph of ``tools/deployment/pytorch2onnx.py`` (exported here, in a temp folder),
+* ``onnxruntime``: the graph of ``tools/deployment/pytorch2onnx.py`` (exported here, in a temp folder;
+  a task-gated restorer as with ``--no-task-ids``: every backend restores untagged),
 
 timed in turn within each round (median over ``--runs`` after one warm-up), so their ratios share one
 stretch of time on a busy machine. Each row: config, size, backend, median seconds, ratio to eager, the
@@ -47,7 +48,8 @@ def build_backends(config: str, names: List[str], folder: str, threads: int) -> 
         else:
             path = osp.join(folder, osp.splitext(osp.basename(config))[0] + '.onnx')
             start = time.perf_counter()
-            export_onnx(RestorerGraph(model), dynamic_example(model), path, 'restored')
+            # no task_id input: both backends restore untagged (MMoE: the gates' mean), as eager is called
+            export_onnx(RestorerGraph(model, task_ids=False), dynamic_example(model), path, 'restored')
             print(json.dumps(dict(config=config, export_seconds=round(time.perf_counter() - start, 1))),
                   flush=True)
             fns[name] = OnnxRestorer(path, threads=threads)

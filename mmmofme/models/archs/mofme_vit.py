@@ -27,7 +27,7 @@ from ..layers import (
     gate_stitched_frames,
     rescale_confidence,
 )
-from ..moe import ExpertsBase, MoELayer, TopKRouter, build_part, is_tracing
+from ..moe import ExpertsBase, MoELayer, TopKRouter, build_part, check_task_ids, is_tracing
 
 #: The defaults: MoFME's expert set (paper Eq. 4–6) behind the plain top-k router (Eq. 1–2).
 DEFAULT_EXPERTS = dict(type='FeatureModulationExperts')
@@ -218,12 +218,7 @@ class MoFMEViT(BaseModule):
                         device: torch.device) -> Optional[Tensor]:
         if task_ids is None or self.num_tasks == 1:
             return None
-        task_ids = torch.as_tensor(task_ids, dtype=torch.long, device=device).reshape(-1)
-        if task_ids.numel() != batch:
-            raise ValueError(f'task_ids must hold one task per sample ({batch}), got {task_ids.numel()}')
-        if int(task_ids.min()) < 0 or int(task_ids.max()) >= self.num_tasks:
-            raise ValueError(f'task_ids must be in [0, num_tasks={self.num_tasks}), got {task_ids.tolist()}')
-        return task_ids
+        return check_task_ids(task_ids, batch, self.num_tasks, device)
 
     def restore_with_confidence(
             self,

@@ -9,6 +9,8 @@ from .routers import (
     TopKRouter,
     UncertaintyAwareRouter,
     WeatherAwareRouter,
+    check_task_ids,
+    task_gate_count,
     uncertainty_calibration,
 )
 
@@ -16,5 +18,5 @@ __all__ = [
     'build_part', 'registered_types', 'group_sizes', 'is_tracing', 'masked_dispatch', 'sparse_dispatch',
     'ExpertsBase', 'FeatureModulationExperts', 'FFNExperts', 'MultiScaleExperts', 'MoELayer', 'RouterOutput',
     'TaskConditionedRouter', 'TopKRouter', 'UncertaintyAwareRouter', 'WeatherAwareRouter',
-    'uncertainty_calibration'
+    'check_task_ids', 'task_gate_count', 'uncertainty_calibration'
 ]

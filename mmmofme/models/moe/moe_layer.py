@@ -56,7 +56,8 @@ class MoELayer(nn.Module):
         tokens = x.reshape(b * t, d)
         token_tasks = None
         if task_ids is not None and self.router.num_tasks > 1:
-            token_tasks = task_ids.repeat_interleave(t)
+            # expand, not repeat_interleave: onnxscript mistranslates a symbolic repeat count
+            token_tasks = task_ids[:, None].expand(b, t).reshape(-1)
         route = self.router(tokens, token_tasks)
 
         routed = self.experts.prepare(tokens, None if grid is None else (b, *grid))

@@ -18,6 +18,7 @@ from mmengine.registry import MODELS
 from torch import Tensor, nn
 
 from ..losses import supervised_contrastive_loss
+from .dispatch import is_tracing
 
 
 @dataclass
@@ -101,6 +102,27 @@ def calibrated_route(router: 'TopKRouter', logits: Tensor, mc_logits: Tensor, ep
     return RouterOutput(indices, weights, probs, mc_probs.var(0, unbiased=True))
 
 
+def task_gate_count(model: nn.Module) -> int:
+    """Task ids the routers of ``model`` pick their gates by at eval: the most ``num_tasks`` of its
+    task-gated routers (:attr:`TopKRouter.task_gated`), 1 when none is (MoWE's router included)."""
+    gated = [m.num_tasks for m in model.modules() if isinstance(m, TopKRouter) and m.task_gated]
+    return max(gated, default=1)
+
+
+def check_task_ids(task_ids, batch: int, num_tasks: int, device: Optional[torch.device] = None) -> Tensor:
+    """``task_ids`` as a (batch,) long tensor of ids in [0, ``num_tasks``); else a one-line ValueError.
+
+    While tracing only the count is checked: the range needs the ids' values, which a traced graph does
+    not know (:class:`mmmofme.deploy.OnnxRestorer` checks them before it runs the graph).
+    """
+    task_ids = torch.as_tensor(task_ids, dtype=torch.long, device=device).reshape(-1)
+    if task_ids.numel() != batch:
+        raise ValueError(f'task_ids must hold one task per sample ({batch}), got {task_ids.numel()}')
+    if not is_tracing() and (int(task_ids.min()) < 0 or int(task_ids.max()) >= num_tasks):
+        raise ValueError(f'task_ids must be in [0, num_tasks={num_tasks}), got {task_ids.tolist()}')
+    return task_ids
+
+
 @MODELS.register_module()
 class TopKRouter(nn.Module):
     """p = softmax(W_r·x + b) over E experts; keep the top-k entries as combine weights (Eq. 1–2).
@@ -152,6 +174,11 @@ class TopKRouter(nn.Module):
             return torch.logsumexp(logits.log_softmax(-1), dim=1) - math.log(self.num_tasks)
         index = task_ids.view(-1, 1, 1).expand(-1, 1, self.num_experts)
         return logits.gather(1, index).squeeze(1)
+
+    @property
+    def task_gated(self) -> bool:
+        """True when a token's task id picks its gate at eval (MMoE's and M³ViT's gates)."""
+        return self.num_tasks > 1
 
     def select(self, probs: Tensor) -> tuple:
         """Top-k of ``probs`` (N, E) → (indices (N, k), weights (N, k)) of the plain router."""
@@ -349,6 +376,11 @@ class WeatherAwareRouter(TopKRouter):
         self.temperature = temperature
         self.contrast_samples = contrast_samples
         self.uncertainty = _uncertainty_settings(uncertainty)
+
+    @property
+    def task_gated(self) -> bool:
+        """False: one gate; the tags reach this router only for its training loss (WGF-CL)."""
+        return False
 
     def weather_features(self, x: Tensor) -> Tensor:
         """Per-token weather features w: (N, D) → (N, D_w), in float32."""
