@@ -30,7 +30,7 @@ WEATHERS = ['rain', 'fog', 'snow', 'raindrop']  # the training renderer's weathe
 IMPROVED = ['rain', 'fog', 'snow']  # the stage must improve these; lens drops are reported, not checked
 PSNR_SLACK = 0.5  # dB: "no harm" = restored PSNR >= weathered - 0.5
 MIOU_SLACK = 1.0  # mIoU points: "no harm" = restored mIoU >= weathered - 1
-MIN_RECOVERY = 0.6  # mean share of the mIoU drop recovered over the training weathers
+MIN_RECOVERY = 0.6  # share of the mean mIoU drop recovered over the improved weathers
 CHAIN_AGREEMENT = 1.0  # mIoU points between the Runner's chained config and the in-process evaluation
 CONFIGS = dict(
     restorer=ROOT / 'configs/synthetic/mofme_synthetic.py',
@@ -330,6 +330,10 @@ def recovery_of_mean(rows: Dict[str, dict], kinds: List[str]) -> Optional[float]
     return recovered_share(*mean, MIN_DROP['mIoU'])
 
 
+def percent(share: Optional[float]) -> str:
+    return 'n/a' if share is None else f'{share:.0%}'
+
+
 def verdicts(results: dict) -> List[tuple]:
     rows = results['in_domain']['kinds']
     checks = []
@@ -344,10 +348,13 @@ def verdicts(results: dict) -> List[tuple]:
         checks.append((f'no harm on {w}: PSNR {r["psnr_out"]:.2f} >= {r["psnr_in"]:.2f} - {PSNR_SLACK} dB, '
                        f'mIoU {r["mIoU"]["restored"]:.2f} >= {r["mIoU"]["weathered"]:.2f} - {MIOU_SLACK}',
                        psnr_ok and miou_ok))
-    recovery, per_weather = recovery_of_mean(rows, WEATHERS), mean_recovery(rows, WEATHERS)
-    checks.append((f'share of the mean mIoU drop over {", ".join(WEATHERS)} recovered >= {MIN_RECOVERY:.0%} '
-                   f'({"n/a" if recovery is None else f"{recovery:.0%}"}; mean of the per-weather shares '
-                   f'{"n/a" if per_weather is None else f"{per_weather:.0%}"})',
+    # over the weathers the stage must improve: lens drops are reported, not checked (a raindrop frame the
+    # gate passes through counts its drop with nothing recovered); the share over all four is shown too
+    recovery, per_weather = recovery_of_mean(rows, IMPROVED), mean_recovery(rows, IMPROVED)
+    with_drops = recovery_of_mean(rows, WEATHERS)
+    checks.append((f'share of the mean mIoU drop over {", ".join(IMPROVED)} recovered >= {MIN_RECOVERY:.0%} '
+                   f'({percent(recovery)}; mean of the per-weather shares {percent(per_weather)}; '
+                   f'over {", ".join(WEATHERS)} {percent(with_drops)})',
                    recovery is not None and recovery >= MIN_RECOVERY))
     map50 = results['in_domain']['clean']['mAP50']
     checks.append((f'clean bbox mAP50 >= 0.5 on the synthetic val set ({map50:.3f})', map50 >= 0.5))
