@@ -51,7 +51,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument('--num-val', type=int, default=24, help='clean validation frames')
     p.add_argument('--size', default='512x256', help='frame size WxH')
     p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--restorer-iters', type=int, default=600)
+    p.add_argument('--restorer-iters', type=int, default=1200)
     p.add_argument('--seg-iters', type=int, default=600)
     p.add_argument('--det-iters', type=int, default=400)
     p.add_argument('--num-png', type=int, default=2, help='side-by-side PNGs per weather')

@@ -9,7 +9,7 @@ transfer tree of the selection split's kinds rendered on it)::
         --out data/calib_transfer --kinds $(python -c "from mmmofme.datasets.transfer import \\
         kinds_in_split; print(*kinds_in_split('selection'))")
     python tools/analysis_tools/calibrate_confidence.py work_dirs/demo/restorer/restorer_demo.py \\
-        work_dirs/demo/restorer/iter_600.pth --transfer-tree data/calib_transfer \\
+        work_dirs/demo/restorer/iter_1200.pth --transfer-tree data/calib_transfer \\
         --synthetic-root data/calib --split test --out-dir work_dirs/calib
 
 The rule (``mmmofme.evaluation.confidence_calibration``): among candidate per-pixel ``(low, high)``
