@@ -331,6 +331,7 @@ def recovery_of_mean(rows: Dict[str, dict], kinds: List[str]) -> Optional[float]
 
 
 def percent(share: Optional[float]) -> str:
+    """A recovered share as a whole percentage; 'n/a' when there is none."""
     return 'n/a' if share is None else f'{share:.0%}'
 
 
@@ -426,7 +427,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     recovery = mean_recovery(held, [k for k in held if held[k]['family'] != 'near-clean'])
     harmless = sum(r['no_harm'] for r in held.values())
     print(f'held-out weather: no harm on {harmless} of {len(held)} kinds; mean mIoU recovery over the '
-          f'weather kinds {"n/a" if recovery is None else f"{recovery:.0%}"}')
+          f'weather kinds {percent(recovery)}')
     print('\n' + drop_sentence(results['raindrop_inside_drops']))
     print(f'\nresults: {osp.relpath(work_dir / "results.json")}; PNGs: {osp.relpath(work_dir / "png")} '
           f'({len(pngs)} files)')

@@ -98,9 +98,9 @@ def resolve_task(args: argparse.Namespace, model) -> Optional[int]:
 
 
 def tiling_overrides(args: argparse.Namespace) -> dict:
-    """The tiling flags given (``init_restorer`` falls back to the config's tiling, then ``img_size``)."""
-    return {key: value for key, value in (('crop_size', args.crop_size), ('stride', args.stride),
-                                          ('max_batch', args.max_batch)) if value is not None}
+    """The tiling flags, None where unset (``resolve_tiling`` then falls back to the config's tiling, then
+    ``img_size``)."""
+    return dict(crop_size=args.crop_size, stride=args.stride, max_batch=args.max_batch)
 
 
 def collect_inputs(path: str) -> List[Tuple[str, str]]:

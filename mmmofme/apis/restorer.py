@@ -62,10 +62,11 @@ def task_weathers(cfg: Config) -> Tuple[str, ...]:
 
 def resolve_tiling(restorer_cfg: dict, config_tiling: Optional[dict],
                    overrides: Optional[dict] = None) -> dict:
-    """Tiles from ``overrides`` (``crop_size`` / ``stride`` / ``max_batch``), else the config's test
-    tiling, else the restorer's ``img_size`` (else 256); a full ``restore_cfg`` dict for
-    :func:`~mmmofme.models.chain.restore_images`."""
-    config_tiling, overrides = config_tiling or {}, overrides or {}
+    """Tiles from ``overrides`` (``crop_size`` / ``stride`` / ``max_batch``; a None value counts as not
+    given, as an unset command-line flag), else the config's test tiling, else the restorer's
+    ``img_size`` (else 256); a full ``restore_cfg`` dict for :func:`~mmmofme.models.chain.restore_images`."""
+    config_tiling = config_tiling or {}
+    overrides = {key: value for key, value in (overrides or {}).items() if value is not None}
     if overrides.get('mode') == 'whole':
         return parse_restore_cfg(dict(mode='whole'))
     crop = as_pair(overrides.get('crop_size') or config_tiling.get('crop_size') or

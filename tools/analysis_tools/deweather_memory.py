@@ -56,8 +56,7 @@ def tiling(args: argparse.Namespace, mode: str) -> dict:
     them to ``init_restorer`` / ``init_onnx_restorer``)."""
     if mode == 'whole':
         return dict(mode='whole')
-    return {key: value for key, value in (('crop_size', args.crop_size), ('stride', args.stride),
-                                          ('max_batch', args.max_batch)) if value is not None}
+    return dict(crop_size=args.crop_size, stride=args.stride, max_batch=args.max_batch)
 
 
 def measure(args: argparse.Namespace) -> dict:
