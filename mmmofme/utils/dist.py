@@ -38,8 +38,16 @@ def is_distributed() -> bool:
 
 
 def _destroy_process_group() -> None:
-    if torch_dist.is_initialized():
-        torch_dist.destroy_process_group()
+    if not torch_dist.is_initialized():
+        return
+    # every rank reaches here before any tears gloo down: a rank that destroys the group while another
+    # still talks to it can abort the other one at exit. monitored_barrier has its own (short) timeout,
+    # so a rank whose peer has died still exits instead of waiting out the run's dist timeout.
+    try:
+        torch_dist.monitored_barrier(timeout=datetime.timedelta(seconds=60))
+    except RuntimeError:
+        pass
+    torch_dist.destroy_process_group()
 
 
 def prepare_cpu_distributed(cfg: Any, launcher: str) -> bool:

@@ -19,7 +19,6 @@ from ..layers import (
     PatchEmbed,
     PositionEmbedding,
     PreNormAttention,
-    PreNormFeedForward,
     ResidualTail,
     TransformerBlock,
     blend_with_input,
@@ -27,7 +26,8 @@ from ..layers import (
     gate_stitched_frames,
     rescale_confidence,
 )
-from ..moe import ExpertsBase, MoELayer, TopKRouter, build_part, check_task_ids, is_tracing
+from ..moe import MoELayer, check_task_ids, is_tracing
+from ..moe.ffn_branch import build_ffn_branch, run_blocks
 
 #: The defaults: MoFME's expert set (paper Eq. 4–6) behind the plain top-k router (Eq. 1–2).
 DEFAULT_EXPERTS = dict(type='FeatureModulationExperts')
@@ -171,23 +171,14 @@ class MoFMEViT(BaseModule):
         self.patch_size = patch_size
         self.img_size = (img_h, img_w)
 
-        def ffn(layer: int) -> nn.Module:
-            if dense:
-                return PreNormFeedForward(embed_dim, mlp_ratio, dropout)
-            # experts, router, residual: the order the parameters are drawn in, so a seed gives the
-            # same initial weights as before the parts came from config dicts
-            expert_set = build_part(experts, ExpertsBase, 'experts', dim=embed_dim, num_experts=counts[layer],
-                                    mlp_ratio=mlp_ratio, dropout=dropout)
-            moe_router = build_part(router, TopKRouter, 'router', dim=embed_dim, num_experts=counts[layer],
-                                    top_k=top_k, num_tasks=num_tasks)
-            residual = PreNormFeedForward(embed_dim, mlp_ratio, dropout) if residual_ffn else None
-            return MoELayer(moe_router, expert_set, residual=residual)
-
         self.stem = ConvStem(3, stem_channels, num_blocks=2)
         self.patch_embed = PatchEmbed(stem_channels, embed_dim, patch_size)
         self.pos_embed = PositionEmbedding(embed_dim, (img_h // patch_size, img_w // patch_size))
         self.blocks = nn.ModuleList([
-            TransformerBlock(PreNormAttention(embed_dim, num_heads, head_dim, dropout), ffn(layer))
+            TransformerBlock(
+                PreNormAttention(embed_dim, num_heads, head_dim, dropout),
+                build_ffn_branch(None if dense else experts, router, embed_dim, 0 if dense else counts[layer],
+                                 top_k, mlp_ratio, dropout, num_tasks, residual_ffn))
             for layer in range(depth)
         ])
         self.unpatchify = LinearUnpatchify(embed_dim, head_channels, patch_size)
@@ -242,11 +233,7 @@ class MoFMEViT(BaseModule):
 
         feats = self.stem(x * 2.0 - 1.0)  # the released code feeds [-1, 1] images
         tokens = self.pos_embed(self.patch_embed(feats), grid)
-        aux = {'loss_lb': x.new_zeros(()), 'loss_uc': x.new_zeros(())}
-        for block in self.blocks:
-            tokens, layer_aux = block(tokens, task_ids, grid=grid)
-            for name, value in layer_aux.items():
-                aux[name] = aux[name] + value if name in aux else value
+        tokens, aux = run_blocks(self.blocks, tokens, task_ids, grid)
         head_feats = self.unpatchify(tokens, *grid)
         out = self.tail(head_feats)
         if self.image_residual:
