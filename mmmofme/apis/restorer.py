@@ -1,5 +1,6 @@
 """User entry points, as mmseg's ``init_model`` / ``inference_model``: a restorer from any project config
 (restorer or chain config) and restoring one image with it, tiled as the config says."""
+import inspect
 import os.path as osp
 from pathlib import Path
 from typing import Callable, Optional, Tuple, Union
@@ -48,16 +49,21 @@ def restorer_and_tiling(cfg: Config) -> Tuple[dict, Optional[dict]]:
 
 
 def task_weathers(cfg: Config) -> Tuple[str, ...]:
-    """The weather of each task id, in task-id order, as the config's training dataset sets them: its
-    ``task_weathers``, else its ``weathers``, else its layout's (``WeatherPairedDataset``); () if it names
-    none (e.g. a chain config, whose dataset is a segmentation one)."""
-    from ..datasets.layouts import LAYOUT_WEATHERS, normalize_weathers  # deferred: a heavy package
+    """The weather of each task id, in task-id order, as the config's training dataset sets them (a
+    :class:`~mmmofme.mmagic.WeatherPairedDataset`, possibly inside dataset wrappers: the dataset's own
+    rule, :func:`~mmmofme.datasets.layouts.task_weather_order`); () for any other dataset (e.g. a chain
+    config's segmentation dataset, whose weathers say nothing about the restorer's task ids)."""
+    from ..datasets.layouts import task_weather_order  # deferred: a heavy package
+    from ..mmagic.datasets import WeatherPairedDataset
     dataset = (cfg.get('train_dataloader') or {}).get('dataset') or {}
     while 'dataset' in dataset:  # dataset wrappers (RepeatDataset, ClassBalancedDataset)
         dataset = dataset['dataset']
-    names = (dataset.get('task_weathers') or dataset.get('weathers')
-             or LAYOUT_WEATHERS.get(dataset.get('layout')))
-    return normalize_weathers(names) if names else ()
+    kind = dataset.get('type')
+    if kind is not WeatherPairedDataset and str(kind).split('.')[-1] != 'WeatherPairedDataset':
+        return ()  # e.g. 'mmmofme.WeatherPairedDataset' names it too
+    defaults = inspect.signature(WeatherPairedDataset).parameters
+    return task_weather_order(dataset.get('layout', defaults['layout'].default), dataset.get('weathers'),
+                              dataset.get('task_weathers'))
 
 
 def resolve_tiling(restorer_cfg: dict, config_tiling: Optional[dict],

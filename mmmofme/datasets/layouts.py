@@ -401,6 +401,15 @@ def default_weathers(layout: str) -> Tuple[str, ...]:
     return weathers
 
 
+def task_weather_order(layout: str, weathers: Optional[Union[str, Sequence[str]]] = None,
+                       task_weathers: Optional[Sequence[str]] = None) -> Tuple[str, ...]:
+    """The weather of each ``task_id``, in id order: ``task_weathers`` if given, else the (non-empty)
+    ``weathers`` selection, else the layout's default list (:func:`default_weathers`)."""
+    if task_weathers is not None:
+        return normalize_weathers(task_weathers)
+    return (normalize_weathers(weathers) if weathers else ()) or default_weathers(layout)
+
+
 def list_pairs(layout: str, data_root: str, split: str, weathers: Optional[Sequence[str]] = None,
                params: Optional[ParamFilter] = None, list_file: Optional[str] = None,
                weather_rules: Sequence[Tuple[str, str]] = ALLWEATHER_TRAIN_RULES) -> List[PairRecord]:
@@ -459,4 +468,5 @@ __all__ = ['WEATHER_TAGS', 'CLEAN_TAG', 'DatasetLayoutError', 'PairRecord', 'Cit
            'ALLWEATHER_TEST_SPLITS', 'ALLWEATHER_TRAIN_RULES', 'LAYOUT_WEATHERS',
            'require_partners', 'require_nonempty', 'cityscapes_clean_path', 'cityscapes_gt_path',
            'list_cityscapes_pairs', 'list_allweather_pairs', 'allweather_gt_name', 'list_pairs',
-           'default_weathers', 'normalize_weathers', 'param_filter', 'weather_selection', 'ParamFilter']
+           'default_weathers', 'normalize_weathers', 'param_filter', 'weather_selection', 'ParamFilter',
+           'task_weather_order']

@@ -9,9 +9,8 @@ from ..datasets.layouts import (
     ALLWEATHER_TRAIN_RULES,
     DatasetLayoutError,
     ParamFilter,
-    default_weathers,
     list_pairs,
-    normalize_weathers,
+    task_weather_order,
     weather_selection,
 )
 from ..datasets.load_checks import NamedLoadErrorMixin
@@ -64,8 +63,7 @@ class WeatherPairedDataset(NamedLoadErrorMixin, BaseDataset):
         self.list_file = list_file
         self.weather_rules = tuple(tuple(r) for r in weather_rules)
         # The task-id order must not depend on which files happen to come first: fix it up front.
-        self.task_weathers = (normalize_weathers(task_weathers) if task_weathers is not None else
-                              self.weathers or default_weathers(layout))
+        self.task_weathers = task_weather_order(layout, self.weathers, task_weathers)
         metainfo = dict(kwargs.pop('metainfo', None) or {}, weathers=self.task_weathers)
         super().__init__(data_root=data_root, metainfo=metainfo, **kwargs)
 

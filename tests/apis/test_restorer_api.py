@@ -1,4 +1,6 @@
 """init_restorer / restore: restorer and chain configs, Config objects, weights-only loading, tiling."""
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -10,6 +12,7 @@ from mmmofme.apis import init_restorer, restore, tiled_restore
 from mmmofme.models import MoFMEViT
 from mmmofme.utils.checkpoint import CheckpointError
 
+ROOT = Path(__file__).resolve().parents[2]
 TINY = dict(type='MoFMEViT', num_experts=4, top_k=2, embed_dim=32, depth=1, img_size=32, num_heads=2,
             head_dim=16, stem_channels=8, head_channels=16)
 
@@ -66,3 +69,27 @@ def test_errors_name_the_file(tmp_path):
         restore(restorer, tmp_path / 'nope.png')
     with pytest.raises(ValueError, match=r'\(H, W, 3\) uint8'):
         restore(restorer, np.zeros((4, 4), np.uint8))
+
+
+def test_task_weathers_follow_the_datasets_rule():
+    from mmmofme.apis import task_weathers
+    from mmmofme.datasets.layouts import DatasetLayoutError, task_weather_order
+
+    assert task_weather_order('synthetic') == ('rain', 'fog', 'snow', 'raindrop')
+    assert task_weather_order('synthetic', weathers=['snow', 'rain']) == ('snow', 'rain')
+    assert task_weather_order('synthetic', weathers=[]) == ('rain', 'fog', 'snow', 'raindrop')
+    assert task_weather_order('raincityscapes', ['rain'], task_weathers=['fog', 'rain']) == ('fog', 'rain')
+    with pytest.raises(DatasetLayoutError, match='needs an explicit `weathers` list'):
+        task_weather_order('cityscapes')
+
+    def config(dataset):
+        return Config(dict(train_dataloader=dict(dataset=dataset)))
+    # the dataset's default layout when the config names none; wrappers are looked through
+    assert task_weathers(config(dict(type='WeatherPairedDataset'))) == ('rain', 'fog', 'snow', 'raindrop')
+    wrapped = dict(type='RepeatDataset', times=2, dataset=dict(type='mmmofme.WeatherPairedDataset',
+                                                               layout='rainhazecityscapes'))
+    assert task_weathers(config(wrapped)) == ('rain', 'fog')
+    # a chain config's perception dataset says nothing about the restorer's task ids
+    chain = Config.fromfile(str(ROOT / 'configs' / 'synthetic' / 'mofme-fastscnn_synthetic.py'))
+    assert chain.train_dataloader.dataset.get('weathers')  # it does name weathers, of its own
+    assert task_weathers(chain) == ()
