@@ -87,7 +87,8 @@ def init_restorer(config: ConfigType,
                   checkpoint: Optional[str] = None,
                   device: str = 'cpu',
                   restore_cfg: Optional[dict] = None,
-                  fast_cpu: bool = False) -> nn.Module:
+                  fast_cpu: bool = False,
+                  precision: str = 'fp32') -> nn.Module:
     """Build the restorer of a restorer (``model.generator``) or chain (``model.restorer``) config.
 
     Args:
@@ -101,10 +102,17 @@ def init_restorer(config: ConfigType,
         fast_cpu: return the inference-only copy on the fast CPU path
             (:func:`mmmofme.deploy.fast_cpu_model`: oneDNN-packed convs and linears; same outputs to
             1e-5); ignored off the CPU.
+        precision: ``'fp32'``, or ``'bf16'``: convolutions and matrix products under bf16 autocast
+            (:class:`mmmofme.deploy.AutocastRestorer`; about 60 dB PSNR from fp32's output).
 
     Returns:
         The restorer in eval mode, with ``restore_cfg`` (the tiling :func:`restore` uses) and ``cfg`` set.
     """
+    from ..deploy.autocast import PRECISIONS, with_precision  # deferred, as fast_cpu_model
+    if precision not in PRECISIONS:
+        raise ValueError(f'precision {precision!r}: choose one of {sorted(PRECISIONS)}')
+    if fast_cpu and precision != 'fp32':  # the packed oneDNN ops are float32 only
+        raise ValueError(f'fast_cpu=True runs in fp32 only; got precision {precision!r}')
     cfg = config if isinstance(config, Config) else Config.fromfile(str(config))
     restorer_cfg, config_tiling = restorer_and_tiling(cfg)
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
@@ -117,7 +125,7 @@ def init_restorer(config: ConfigType,
     if fast_cpu and torch.device(device).type == 'cpu':
         from ..deploy.fast_cpu import fast_cpu_model  # deferred: mmmofme.deploy imports this package
         model = fast_cpu_model(model)
-    return model
+    return with_precision(model, precision)
 
 
 @torch.no_grad()
