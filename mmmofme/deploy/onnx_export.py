@@ -123,6 +123,9 @@ def graph_for(model: nn.Module, chain: bool, task_ids: bool = True) -> Tuple[nn.
         return RestorerGraph(model, task_ids).eval(), True
     if not hasattr(model, 'encode_decode') or not hasattr(model, 'restore_cfg'):
         raise ExportError(f'--chain needs a DeweatherSegmentor chain, got {type(model).__name__}')
+    if model.restore_cfg.get('precision', 'fp32') != 'fp32':  # the graph would bake in bf16 casts
+        raise ExportError(f"--chain exports the fp32 chain: remove restore_cfg precision="
+                          f"{model.restore_cfg['precision']!r} from the config")
     return SegmentorChainGraph(model).eval(), model.restore_cfg['mode'] == 'whole'
 
 

@@ -41,6 +41,7 @@ def test_restore_clamps_to_the_unit_range():
     (dict(mode='tiles'), "'whole' or 'slide'"),
     (dict(mode='slide'), 'crop_size'),
     (dict(mode='whole', crop_size=(8, 8)), 'unknown keys'),
+    (dict(mode='whole', precision='fp16'), "precision must be one of \\['bf16', 'fp32'\\], got 'fp16'"),
 ])
 def test_bad_restore_cfg_is_a_clear_error(cfg, message):
     with pytest.raises(ValueError, match=message):
@@ -68,3 +69,14 @@ def test_mofme_fine_tunes_end_to_end_with_its_aux_losses():
     assert {'restorer.loss_lb', 'restorer.loss_uc'} <= set(losses)
     (perception_inputs.mean() + sum(losses.values())).backward()
     assert any(p.grad is not None for p in chain.restorer.parameters())
+
+
+def test_bf16_restore_cfg_runs_the_restorer_under_autocast():
+    """restore_cfg precision='bf16': a float32 result within bf16's error of fp32, tiled or whole."""
+    images = torch.rand(2, 3, H, W)
+    for tiling in (dict(), dict(mode='slide', crop_size=(32, 32), stride=(16, 32))):
+        fp32 = chain_with(TINY_MOFME, **tiling).restore(images)
+        bf16 = chain_with(TINY_MOFME, precision='bf16', **tiling).restore(images)
+        assert bf16.dtype == torch.float32 and bf16.shape == fp32.shape
+        assert 0 < float((bf16 - fp32).abs().max()) <= 2e-2  # really bf16, within its budget
+    assert chain_with(TINY_MOFME, mode='slide', crop_size=(32, 32)).restore_cfg.get('precision') is None

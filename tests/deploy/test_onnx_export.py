@@ -8,6 +8,7 @@ import torch
 from mmengine.config import ConfigDict
 
 from mmmofme.deploy import (
+    ExportError,
     OnnxRestorer,
     RestorerGraph,
     check_opset,
@@ -113,6 +114,9 @@ def test_chain_exports_as_one_graph(tmp_path):
     got = OnnxRestorer(path)(images)
     assert got.shape == (2, 3, 32, 56)
     assert (got - expected).abs().max().item() <= TOL
+    chain.restore_cfg['precision'] = 'bf16'  # an fp32 graph is the contract: a bf16 chain is refused
+    with pytest.raises(ExportError, match="^--chain exports the fp32 chain: remove restore_cfg precision="):
+        graph_for(chain, chain=True)
 
 
 def test_unsupported_opset_and_bad_model_path_are_one_line_errors(tmp_path):

@@ -92,9 +92,11 @@ class DeweatherChainMixin:
 
     def restore(self, inputs: Tensor) -> Tensor:
         """Restore ``[0, 1]`` RGB images ``(B, 3, H, W)``; returns ``[0, 1]`` RGB of the same size."""
+        from ...deploy.autocast import with_precision  # deferred: mmmofme.deploy imports this package
         grad = torch.no_grad() if self.freeze_restorer else nullcontext()
         with grad:
-            restored = restore_images(self.restorer, inputs, self.restore_cfg)
+            restorer = with_precision(self.restorer, self.restore_cfg.get('precision', 'fp32'))
+            restored = restore_images(restorer, inputs, self.restore_cfg)
         return restored.clamp(0, 1)
 
     def to_perception_space(self, restored: Tensor) -> Tensor:

@@ -10,21 +10,27 @@ def parse_restore_cfg(restore_cfg: Optional[dict]) -> dict:
     Args:
         restore_cfg: ``dict(mode='whole')`` (default) or ``dict(mode='slide', crop_size=(h, w),
             stride=(h, w), max_batch=8)``; ``stride`` defaults to ``crop_size`` (no overlap, as the
-            paper tests), ``max_batch`` (tiles per restorer call) bounds peak memory.
+            paper tests), ``max_batch`` (tiles per restorer call) bounds peak memory. Either mode takes
+            ``precision='fp32'`` (default) or ``'bf16'``: inference under bf16 autocast
+            (:class:`mmmofme.deploy.AutocastRestorer`).
 
     Returns:
-        A new dict with every key set.
+        A new dict with every key of its mode set (``precision`` only when given).
     """
+    from ...deploy.autocast import PRECISIONS  # deferred: mmmofme.deploy imports the model packages
     cfg = dict(restore_cfg or dict(mode='whole'))
     mode = cfg.setdefault('mode', 'whole')
+    precision = cfg.get('precision', 'fp32')  # absent = fp32, so existing configs' dicts stay as they were
+    if precision not in PRECISIONS:
+        raise ValueError(f'restore_cfg precision must be one of {sorted(PRECISIONS)}, got {precision!r}')
     if mode == 'whole':
-        unknown = set(cfg) - {'mode'}
+        unknown = set(cfg) - {'mode', 'precision'}
     elif mode == 'slide':
         if 'crop_size' not in cfg:
             raise ValueError("restore_cfg mode='slide' needs crop_size=(h, w)")
         cfg.setdefault('stride', cfg['crop_size'])
         cfg.setdefault('max_batch', 8)
-        unknown = set(cfg) - {'mode', 'crop_size', 'stride', 'max_batch'}
+        unknown = set(cfg) - {'mode', 'crop_size', 'stride', 'max_batch', 'precision'}
     else:
         raise ValueError(f"restore_cfg mode must be 'whole' or 'slide', got {mode!r}")
     if unknown:
