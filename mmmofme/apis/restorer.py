@@ -108,9 +108,8 @@ def init_restorer(config: ConfigType,
     Returns:
         The restorer in eval mode, with ``restore_cfg`` (the tiling :func:`restore` uses) and ``cfg`` set.
     """
-    from ..deploy.autocast import PRECISIONS, with_precision  # deferred, as fast_cpu_model
-    if precision not in PRECISIONS:
-        raise ValueError(f'precision {precision!r}: choose one of {sorted(PRECISIONS)}')
+    from ..deploy.autocast import check_precision, with_precision  # deferred, as fast_cpu_model
+    check_precision(precision)  # before the model is built
     if fast_cpu and precision != 'fp32':  # the packed oneDNN ops are float32 only
         raise ValueError(f'fast_cpu=True runs in fp32 only; got precision {precision!r}')
     cfg = config if isinstance(config, Config) else Config.fromfile(str(config))

@@ -53,12 +53,17 @@ class AutocastRestorer(nn.Module):
         return self.restorer.gate_frames(images, stitched)
 
 
-def with_precision(restorer: nn.Module, precision: str) -> nn.Module:
-    """``restorer`` itself for ``'fp32'``, an :class:`AutocastRestorer` for ``'bf16'``."""
+def check_precision(precision: str) -> str:
+    """``precision`` itself if it is one of :data:`PRECISIONS`, else a one-line ValueError."""
     if precision not in PRECISIONS:
         raise ValueError(f'precision {precision!r}: choose one of {sorted(PRECISIONS)}')
-    dtype = PRECISIONS[precision]
+    return precision
+
+
+def with_precision(restorer: nn.Module, precision: str) -> nn.Module:
+    """``restorer`` itself for ``'fp32'``, an :class:`AutocastRestorer` for ``'bf16'``."""
+    dtype = PRECISIONS[check_precision(precision)]
     return restorer if dtype is None else AutocastRestorer(restorer, dtype)
 
 
-__all__ = ['AutocastRestorer', 'PRECISIONS', 'with_precision']
+__all__ = ['AutocastRestorer', 'PRECISIONS', 'check_precision', 'with_precision']
