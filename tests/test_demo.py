@@ -132,3 +132,67 @@ def test_drop_region_psnr_pools_the_drop_pixels_of_the_raindrop_frames(demo, tmp
     weathered_mse = (40 ** 2 + 3 * 20 ** 2) / (4 * 3)  # one channel changed per drop pixel, 3 counted
     assert res['psnr_weathered'] == pytest.approx(10 * np.log10(255 ** 2 / weathered_mse))
     assert res['psnr_restored'] == pytest.approx(10 * np.log10(255 ** 2 / 4))
+
+
+@pytest.fixture
+def restorer_choice(demo, monkeypatch):
+    """``--restorer-config`` / ``--restorer-options`` as main() sets them, undone after the test."""
+    def choose(config, options=None):
+        monkeypatch.setitem(demo.CONFIGS, 'restorer', demo.ROOT / config)
+        monkeypatch.setitem(demo.OPTIONS, 'restorer', dict(options or {}))
+    return choose
+
+
+def test_the_chained_config_gets_the_chosen_restorer_and_its_options(demo, restorer_choice, tmp_path):
+    restorer_choice('configs/synthetic/mofme-noconf_synthetic.py', {'model.generator.top_k': 2})
+    restorer = demo.demo_config('restorer', tmp_path)
+    chained = demo.demo_config('seg_chain', tmp_path).model.restorer
+    assert restorer.model.generator.top_k == 2 and not restorer.model.generator.confidence_head
+    assert chained.to_dict() == restorer.model.generator.to_dict()
+    # the blend lands on the chained restorer; the default restorer's has a confidence head
+    restorer_choice('configs/synthetic/mofme_synthetic.py')
+    blend = dict(range=(0.3, 0.6), frame_gate=(0.5, 0.7))
+    chained = demo.demo_config('seg_chain', tmp_path, blend=blend).model.restorer
+    assert (chained.confidence_range, chained.frame_gate) == ((0.3, 0.6), (0.5, 0.7))
+
+
+@pytest.mark.parametrize('stamp, retrained', [
+    (None, False),  # a checkpoint put there by hand: reused
+    (dict(options={'randomness.seed': 1}), False),  # trained by an earlier demo with the same settings
+    (dict(options={'randomness.seed': 2}), True),  # other options: trained again
+    (dict(options={'randomness.seed': 1}, iters=7), True),  # stamp of another budget
+])
+def test_reuse_keeps_only_a_checkpoint_of_the_same_settings(demo, restorer_choice, tmp_path, monkeypatch,
+                                                            stamp, retrained):
+    import argparse
+    import json
+    restorer_choice('configs/synthetic/mofme_synthetic.py', {'randomness.seed': 1})
+    work = tmp_path / 'restorer'
+    work.mkdir()
+    (work / 'iter_5.pth').write_bytes(b'old')
+    if stamp is not None:
+        settings = dict(config=str(demo.CONFIGS['restorer']), options={}, iters=5)
+        settings.update(stamp)
+        (work / 'demo_settings.json').write_text(json.dumps(settings))
+    calls = []
+
+    def fake_train(args, stage):
+        calls.append(args)
+        (work / 'iter_5.pth').write_bytes(b'new')
+    monkeypatch.setattr(demo, 'run_tool', fake_train)
+    args = argparse.Namespace(work_dir=str(tmp_path), reuse=True)
+    ckpt = demo.train('restorer', args, tmp_path, 5)
+    assert ckpt == work / 'iter_5.pth' and bool(calls) == retrained
+    assert ckpt.read_bytes() == (b'new' if retrained else b'old')
+    if retrained:  # the new checkpoint's settings, for the next --reuse
+        assert json.loads((work / 'demo_settings.json').read_text())['options'] == {'randomness.seed': 1}
+        dumped = (work / 'restorer_demo.py').read_text()
+        assert 'seed=1' in dumped and 'max_iters=5' in dumped
+
+
+def test_a_missing_restorer_config_is_a_one_line_error(demo, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        demo.main(['--restorer-config', 'configs/synthetic/no_such_config.py'])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err == '[demo] error: configs/synthetic/no_such_config.py: no such restorer config'

@@ -25,6 +25,9 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional
 
+import mmmofme  # noqa: F401  (first: it silences the stack's import-time warnings)
+from mmmofme.utils.tool_errors import CfgOptionsAction
+
 ROOT = Path(__file__).resolve().parents[1]
 WEATHERS = ['rain', 'fog', 'snow', 'raindrop']  # the training renderer's weathers
 IMPROVED = ['rain', 'fog', 'snow']  # the stage must improve these; lens drops are reported, not checked
@@ -39,6 +42,8 @@ CONFIGS = dict(
     seg_chain=ROOT / 'configs/synthetic/mofme-fastscnn_synthetic.py',
     det_chain=ROOT / 'configs/synthetic/mofme-rtmdet-tiny_synthetic.py',
 )
+# --cfg-options per config name (the restorer's come from --restorer-options); set by main()
+OPTIONS: Dict[str, dict] = {}
 START = time.time()
 
 
@@ -51,6 +56,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument('--num-val', type=int, default=24, help='clean validation frames')
     p.add_argument('--size', default='512x256', help='frame size WxH')
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--restorer-config', default=None,
+                   help='the restorer config trained, calibrated and put in front of the perception models: '
+                        'a MoFMEViT with a confidence head (default: configs/synthetic/mofme_synthetic.py; '
+                        'e.g. configs/synthetic/mofme-blurpairs_synthetic.py)')
+    p.add_argument('--restorer-options', nargs='+', action=CfgOptionsAction, default={},
+                   help='override settings of the restorer config, as tools/train.py --cfg-options '
+                        '(e.g. randomness.seed=1)')
     p.add_argument('--restorer-iters', type=int, default=1200)
     p.add_argument('--seg-iters', type=int, default=600)
     p.add_argument('--det-iters', type=int, default=400)
@@ -112,12 +124,16 @@ def generate_data(args: argparse.Namespace) -> Path:
 # 2. training
 # ---------------------------------------------------------------------------------------------------
 def demo_config(name: str, data_dir: Path, iters: Optional[int] = None, blend: Optional[dict] = None):
-    """The config with the demo's data root (and iteration budget, schedule rescaled to it; and the
-    restorer's calibrated blend: ``dict(range=(low, high), frame_gate=(low, high) or None)``)."""
+    """The config with its ``OPTIONS`` and the demo's data root (and iteration budget, schedule rescaled to
+    it; and the restorer's calibrated blend: ``dict(range=(low, high), frame_gate=(low, high) or None)``).
+    The chained segmentation config gets the demo's restorer (``--restorer-config``) in front."""
     from mmengine.config import Config
 
     from mmmofme.evaluation.confidence_calibration import set_confidence_range
     cfg = Config.fromfile(str(CONFIGS[name]))
+    cfg.merge_from_dict(OPTIONS.get(name, {}))
+    if name == 'seg_chain':
+        cfg.model.restorer = demo_config('restorer', data_dir).model.generator
     if blend is not None:
         set_confidence_range(cfg, blend['range'], blend['frame_gate'])
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
@@ -135,21 +151,31 @@ def demo_config(name: str, data_dir: Path, iters: Optional[int] = None, blend: O
 
 
 def train(name: str, args: argparse.Namespace, data_dir: Path, iters: int) -> Path:
+    """Train one model through tools/train.py, or, with ``--reuse``, keep a checkpoint that is there: one
+    an earlier demo trained with the same config, options and budget (its ``demo_settings.json``), or one
+    put there by hand (no settings file)."""
     work_dir = Path(args.work_dir).resolve() / name
     ckpt = work_dir / f'iter_{iters}.pth'
+    stamp = work_dir / 'demo_settings.json'
+    settings = json.loads(json.dumps(dict(config=str(Path(CONFIGS[name]).resolve()),
+                                          options=OPTIONS.get(name, {}), iters=iters)))
     if args.reuse and ckpt.is_file():
-        log(f'reusing {ckpt}')
-        return ckpt
+        if not stamp.is_file() or json.loads(stamp.read_text()) == settings:
+            log(f'reusing {ckpt}')
+            return ckpt
+        log(f'not reusing {ckpt}: {stamp} says it was trained with other settings')
+    stamp.unlink(missing_ok=True)
     cfg = demo_config(name, data_dir, iters)
     # the evaluation stage scores every model per weather; no validation pass inside training
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     work_dir.mkdir(parents=True, exist_ok=True)
     cfg_file = work_dir / f'{name}_demo.py'
     cfg.dump(str(cfg_file))
-    log(f'training the {name} ({iters} iterations): {CONFIGS[name].relative_to(ROOT)}')
+    log(f'training the {name} ({iters} iterations): {osp.relpath(CONFIGS[name], ROOT)}')
     run_tool(['tools/train.py', str(cfg_file), '--work-dir', str(work_dir)], f'{name} training')
     if not ckpt.is_file():
         fail(f'{ckpt}: the {name} training wrote no checkpoint')
+    stamp.write_text(json.dumps(settings))
     return ckpt
 
 
@@ -230,10 +256,12 @@ def chain_miou(data_dir: Path, ckpts: Dict[str, Path], weather: str, num_frames:
     from mmmofme.utils.checkpoint import install_checkpoint_loader
     install_checkpoint_loader()
     merged = work_dir / 'seg_chain.pth'
-    run_tool(['tools/merge_checkpoints.py', '--restorer', str(ckpts['restorer']), '--segmentor',
-              str(ckpts['segmentor']), '--out', str(merged), '--config', str(CONFIGS['seg_chain'])],
-             'merging the chain checkpoint')
     cfg = demo_config('seg_chain', data_dir, blend=blend)
+    cfg_file = work_dir / 'seg_chain_demo.py'
+    cfg.dump(str(cfg_file))
+    run_tool(['tools/merge_checkpoints.py', '--restorer', str(ckpts['restorer']), '--segmentor',
+              str(ckpts['segmentor']), '--out', str(merged), '--config', str(cfg_file)],
+             'merging the chain checkpoint')
     dataset = cfg.test_dataloader.dataset
     dataset.weathers = [weather]
     with DefaultScope.overwrite_default_scope('mmseg'):
@@ -391,6 +419,11 @@ def write_pngs(args, data_dir: Path, ckpts: Dict[str, Path], blend: dict) -> Lis
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
+    if args.restorer_config is not None:
+        if not osp.isfile(args.restorer_config):
+            fail(f'{args.restorer_config}: no such restorer config')
+        CONFIGS['restorer'] = Path(args.restorer_config).resolve()
+    OPTIONS['restorer'] = dict(args.restorer_options)
     data_dir = generate_data(args)
     transfer_dir = generate_transfer_set(args, data_dir)
     calib_dir = generate_calibration_set(args, data_dir)
@@ -403,6 +436,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     results['calibration'] = {k: calibration[k] for k in ('range', 'frame_gate', 'feasible',
                                                           'mean_weather_gain', 'worst_near_clean_gain',
                                                           'frames')}
+    results['restorer'] = dict(config=osp.relpath(CONFIGS['restorer'], ROOT), options=OPTIONS['restorer'],
+                               iters=args.restorer_iters)
     work_dir = Path(args.work_dir).resolve()
     (work_dir / 'results.json').write_text(json.dumps(results, indent=2))
     log('writing side-by-side PNGs')
@@ -410,6 +445,9 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     print('\nMoFME deweathering -> perception (numbers from this run; PSNR in dB, mIoU / mAcc in %, '
           'bbox mAP50 in [0, 1], recov = share of the mIoU drop recovered)')
+    options = ' '.join(f'{k}={v}' for k, v in OPTIONS['restorer'].items())
+    print(f'\nRestorer: {results["restorer"]["config"]}{" " + options if options else ""}, '
+          f'{args.restorer_iters} iterations')
     from mmmofme.evaluation.confidence_calibration import describe
     unmet = '' if calibration['feasible'] else ' (no candidate met the rule: the least harmful one)'
     print(f'\nConfidence blend: {describe(calibration)}, chosen on {calibration["frames"]} calibration '

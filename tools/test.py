@@ -13,7 +13,7 @@ import os
 import os.path as osp
 import sys
 
-from mmengine.config import Config, ConfigDict, DictAction
+from mmengine.config import Config, ConfigDict
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
@@ -25,7 +25,7 @@ from mmmofme.utils.checkpoint import (
     load_weights_only,
 )
 from mmmofme.utils.dist import prepare_cpu_distributed
-from mmmofme.utils.tool_errors import one_line_errors
+from mmmofme.utils.tool_errors import CfgOptionsAction, one_line_errors
 
 
 def parse_args() -> argparse.Namespace:
@@ -34,7 +34,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='the dir to save logs and metrics')
     parser.add_argument('--show-dir', help='directory (under the work dir) where painted results are saved')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
                         help='override config entries, e.g. test_dataloader.batch_size=2')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
                         help='job launcher')

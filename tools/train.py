@@ -19,7 +19,7 @@ import os.path as osp
 import sys
 from typing import Optional
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner, find_latest_checkpoint
 
@@ -27,7 +27,7 @@ from mmmofme.utils.checkpoint import CheckpointError, install_checkpoint_loader,
 from mmmofme.utils.checkpoint_ledger import LEDGER_NAME, CheckpointLedgerHook, written_by_run
 from mmmofme.utils.dist import prepare_cpu_distributed
 from mmmofme.utils.rng_state import RandomStateHook
-from mmmofme.utils.tool_errors import one_line_errors
+from mmmofme.utils.tool_errors import CfgOptionsAction, one_line_errors
 
 
 def parse_args() -> argparse.Namespace:
@@ -41,7 +41,7 @@ def parse_args() -> argparse.Namespace:
                         help='resume from a checkpoint this work dir did not write (it is unpickled in '
                         'full, which can run code from the file: only for files you trust)')
     parser.add_argument('--amp', action='store_true', help='automatic mixed precision (GPU only)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
                         help='override config entries, e.g. train_cfg.max_iters=100')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
                         help='job launcher')

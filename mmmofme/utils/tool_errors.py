@@ -5,16 +5,19 @@ a missing partner or a broken image, a checkpoint that does not fit or is refuse
 mmengine's Runner with a long traceback. :func:`one_line_errors` turns exactly those into one line; any
 other exception (a genuine bug) keeps its traceback.
 """
+import argparse
 import contextlib
 import sys
 from typing import Iterator, Optional
+
+from mmengine.config import DictAction
 
 from ..datasets.layouts import DatasetLayoutError
 from ..datasets.load_checks import ImageLoadError, broken_sample_message
 from .checkpoint import CheckpointError
 from .image_io import ImageReadError
 
-__all__ = ['user_error_message', 'one_line_errors']
+__all__ = ['user_error_message', 'one_line_errors', 'CfgOptionsAction']
 
 _NAMED_ERRORS = (CheckpointError, DatasetLayoutError, ImageLoadError, ImageReadError)
 
@@ -59,3 +62,17 @@ def one_line_errors(config: str, building: bool = False) -> Iterator[None]:
             raise
         print(f'error: {message}', file=sys.stderr)
         sys.exit(2)
+
+
+class CfgOptionsAction(DictAction):
+    """mmengine's ``DictAction`` (``--cfg-options a.b=1 c=[1,2]``) whose malformed entries (no ``=``) end in
+    argparse's usage line and one error line, not a traceback from inside the action."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        for value in values:
+            if '=' not in value:
+                parser.error(f'{option_string}: expected KEY=VALUE, got {value!r}')
+        try:
+            super().__call__(parser, namespace, values, option_string)
+        except (ValueError, AssertionError) as err:  # mmengine asserts on unbalanced brackets
+            parser.error(f'{option_string}: {err}: {" ".join(values)}')
