@@ -73,6 +73,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument('--num-calib', type=int, default=3,
                    help='calibration frames (the synthetic test split, neither trained on nor reported) '
                         'per kind that choose the restorer\'s confidence range')
+    p.add_argument('--calib-tolerance', type=float, default=PSNR_SLACK,
+                   help='dB a near-clean kind may lose on the calibration frames under the chosen blend '
+                        '(0: none; default the demo\'s no-harm slack)')
     p.add_argument('--transfer-dir', default=None,
                    help='where the held-out weather is written (default: beside --work-dir)')
     p.add_argument('--reuse', action='store_true',
@@ -217,7 +220,8 @@ def generate_calibration_set(args: argparse.Namespace, data_dir: Path) -> Path:
 
 def calibrate(args: argparse.Namespace, data_dir: Path, calib_dir: Path, ckpt: Path) -> dict:
     """Choose the restorer's confidence range on the calibration frames
-    (``mmmofme.evaluation.confidence_calibration``; no harm there = the demo's own PSNR slack)."""
+    (``mmmofme.evaluation.confidence_calibration``; no harm there: a near-clean kind loses at most
+    ``--calib-tolerance`` dB, by default the demo's own PSNR slack)."""
     import torch
     from mmengine.config import Config
 
@@ -237,7 +241,8 @@ def calibrate(args: argparse.Namespace, data_dir: Path, calib_dir: Path, ckpt: P
                ('synthetic', str(data_dir), 'test', WEATHERS)]
     result = calibrate_confidence_range(restorer, restorer.restore_cfg, sources,
                                         [k.name for k in kinds_of('near-clean')], num=args.num_calib,
-                                        near_clean_tolerance=PSNR_SLACK, weather_tolerance=PSNR_SLACK)
+                                        near_clean_tolerance=args.calib_tolerance,
+                                        weather_tolerance=PSNR_SLACK)
     out = Path(args.work_dir).resolve() / 'calibration'
     out.mkdir(parents=True, exist_ok=True)
     (out / 'confidence_calibration.json').write_text(json.dumps(result, indent=2))
