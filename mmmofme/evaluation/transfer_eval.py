@@ -84,7 +84,7 @@ def build_models(restorer_cfg: ConfigLike, restorer_ckpt: Optional[str], seg_cfg
                  seg_ckpt: Optional[str], det_cfg: ConfigLike, det_ckpt: Optional[str],
                  chain_cfg: Optional[ConfigLike] = DEFAULT_CHAIN_CONFIG,
                  device: str = 'cpu',
-                 fast_cpu: bool = False) -> TransferModels:
+                 fast_cpu: bool = False, precision: str = 'fp32') -> TransferModels:
     """Build the three models once.
 
     Args:
@@ -100,6 +100,7 @@ def build_models(restorer_cfg: ConfigLike, restorer_ckpt: Optional[str], seg_cfg
         device: Where the models run (``'cuda'`` when there is one).
         fast_cpu: Restore on the fast CPU inference path (:func:`mmmofme.deploy.fast_cpu_model`; same
             outputs to 1e-5).
+        precision: The restorer's arithmetic, ``'fp32'`` or ``'bf16'`` (:func:`mmmofme.apis.init_restorer`).
     """
     from mmdet.apis import init_detector
     from mmengine.model.utils import revert_sync_batchnorm
@@ -111,7 +112,7 @@ def build_models(restorer_cfg: ConfigLike, restorer_ckpt: Optional[str], seg_cfg
     install_checkpoint_loader()
     tiling = None if chain_cfg is None else restorer_and_tiling(_config(chain_cfg))[1]
     restorer = init_restorer(_config(restorer_cfg), None if restorer_ckpt is None else str(restorer_ckpt),
-                             device=device, restore_cfg=tiling, fast_cpu=fast_cpu)
+                             device=device, restore_cfg=tiling, fast_cpu=fast_cpu, precision=precision)
     if restorer_ckpt is None and any(True for _ in restorer.parameters()):
         raise ValueError(f'the restorer {type(restorer).__name__} has weights but no checkpoint was given')
     segmentor = init_model(_config(seg_cfg), _path(seg_ckpt), device=device)

@@ -2,7 +2,8 @@
 
 Examples::
 
-    # the demo's checkpoints (work_dirs/demo/{restorer,segmentor,detector}/*_demo.py + iter_*.pth)
+    # the demo's checkpoints (work_dirs/demo/{restorer,segmentor,detector}/*_demo.py + iter_*.pth) and the
+    # blend its calibration chose (work_dirs/demo/calibration/confidence_calibration.json)
     python tools/analysis_tools/transfer_eval.py --demo-dir work_dirs/demo --data data/transfer \
         --out-dir work_dirs/transfer
 
@@ -16,6 +17,7 @@ no-harm verdict (definitions in ``docs/transfer.md``). Writes ``transfer.md`` (a
 ``transfer.json``, ``transfer_bars.png`` and ``transfer_examples.png`` to ``--out-dir``.
 """
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -42,6 +44,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         'renderer\'s own weathers, with --kinds rain fog snow raindrop clean)')
     p.add_argument('--num', type=int, help='frames per kind (default: all)')
     p.add_argument('--split', default='val')
+    p.add_argument('--precision', default='fp32', choices=['fp32', 'bf16'],
+                   help='the restorer\'s arithmetic (bf16: autocast, as tools/deweather.py --precision bf16)')
     p.add_argument('--threads', type=int, help='torch CPU threads (default: torch\'s, one per core; 1 is '
                    'faster on cores other jobs share)')
     return p.parse_args(argv)
@@ -60,6 +64,24 @@ def demo_models(demo_dir: Path) -> dict:
                                     'make demo)')
         found[name] = (str(cfg), str(ckpts[-1]))
     return found
+
+
+def demo_blend(demo_dir: Path, restorer_cfg: str):
+    """The restorer config with the confidence range and frame gate the demo's calibration chose (the blend
+    the demo evaluates), or the config path as it is when the demo dir has no calibration."""
+    calibration = demo_dir / 'calibration' / 'confidence_calibration.json'
+    if not calibration.is_file():
+        return restorer_cfg
+    from mmengine.config import Config
+
+    from mmmofme.evaluation.confidence_calibration import describe, set_confidence_range
+    try:
+        chosen = json.loads(calibration.read_text())
+        blend = dict(range=chosen['range'], frame_gate=chosen['frame_gate'])
+    except (json.JSONDecodeError, KeyError, TypeError) as err:
+        raise ValueError(f'{calibration}: not a calibration result ({type(err).__name__}: {err})') from None
+    print(f'the demo\'s calibrated blend: {describe(blend)} ({calibration})')
+    return set_confidence_range(Config.fromfile(restorer_cfg), blend['range'], blend['frame_gate'])
 
 
 def main(argv=None) -> int:
@@ -90,8 +112,11 @@ def main(argv=None) -> int:
             kinds = args.kinds
         else:  # a bad tree fails before the models are built
             kinds = tree_kinds(args.data)
+        if args.demo_dir and not args.restorer:
+            models['restorer'] = (demo_blend(Path(args.demo_dir), models['restorer'][0]), models['restorer'][1])
         chain = None if args.chain_config == 'none' else args.chain_config
-        built = build_models(*models['restorer'], *models['segmentor'], *models['detector'], chain_cfg=chain)
+        built = build_models(*models['restorer'], *models['segmentor'], *models['detector'], chain_cfg=chain,
+                             precision=args.precision)
         results = evaluate_transfer(args.data, built, kinds, args.split, args.num, args.out_dir,
                                     layout=args.layout)
     except (DatasetLayoutError, FileNotFoundError, CheckpointError, KeyError, OSError, ValueError) as err:
