@@ -190,9 +190,20 @@ def test_reuse_keeps_only_a_checkpoint_of_the_same_settings(demo, restorer_choic
         assert 'seed=1' in dumped and 'max_iters=5' in dumped
 
 
-def test_a_missing_restorer_config_is_a_one_line_error(demo, capsys):
+@pytest.mark.parametrize('config, options, says', [
+    ('configs/synthetic/no_such_config.py', [], 'no such restorer config'),
+    ('configs/synthetic/mofme-noconf_synthetic.py', [], 'the restorer has no confidence head'),
+    ('configs/synthetic/mofme_synthetic.py', ['model.generator.confidence_head=False'],
+     'the restorer has no confidence head'),
+    ('configs/synthetic/mofme-fastscnn_synthetic.py', [], 'not a restorer config (no model.generator)'),
+])
+def test_a_restorer_config_the_demo_cannot_use_is_a_one_line_error(demo, monkeypatch, capsys, config, options,
+                                                                  says):
+    monkeypatch.setitem(demo.CONFIGS, 'restorer', demo.CONFIGS['restorer'])  # main() sets both
+    monkeypatch.setitem(demo.OPTIONS, 'restorer', {})
+    argv = ['--restorer-config', str(demo.ROOT / config)] + (['--restorer-options', *options] if options else [])
     with pytest.raises(SystemExit) as exit_info:
-        demo.main(['--restorer-config', 'configs/synthetic/no_such_config.py'])
+        demo.main(argv)
     assert exit_info.value.code == 2
     err = capsys.readouterr().err.strip()
-    assert err == '[demo] error: configs/synthetic/no_such_config.py: no such restorer config'
+    assert '\n' not in err and err.startswith(f'[demo] error: {demo.ROOT / config}: ') and says in err

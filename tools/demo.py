@@ -421,14 +421,32 @@ def write_pngs(args, data_dir: Path, ckpts: Dict[str, Path], blend: dict) -> Lis
         seg_ckpt=ckpts['segmentor'], det_cfg=demo_config('detector', data_dir), det_ckpt=ckpts['detector'])
 
 
+def check_restorer_config(shown: str) -> None:
+    """Fail in one line unless the restorer config (with its options) is an mmagic restorer config whose
+    generator has a confidence head: the demo trains it and calibrates its blend."""
+    from mmengine.config import Config
+    if not CONFIGS['restorer'].is_file():
+        fail(f'{shown}: no such restorer config')
+    try:
+        cfg = Config.fromfile(str(CONFIGS['restorer']))
+        cfg.merge_from_dict(OPTIONS['restorer'])
+    except Exception as err:  # noqa: BLE001 - any parse error of the user's file, in one line
+        fail(f'{shown}: cannot read the config: {str(err).strip().splitlines()[0]}')
+    generator = cfg.get('model', {}).get('generator')
+    if generator is None:
+        fail(f'{shown}: not a restorer config (no model.generator); the demo trains the restorer itself')
+    if not generator.get('confidence_head'):
+        fail(f'{shown}: the restorer has no confidence head (confidence_head=True), so there is no blend '
+             f'to calibrate')
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
     if args.restorer_config is not None:
-        if not osp.isfile(args.restorer_config):
-            fail(f'{args.restorer_config}: no such restorer config')
         CONFIGS['restorer'] = Path(args.restorer_config).resolve()
     OPTIONS['restorer'] = dict(args.restorer_options)
+    check_restorer_config(args.restorer_config or osp.relpath(CONFIGS['restorer']))
     data_dir = generate_data(args)
     transfer_dir = generate_transfer_set(args, data_dir)
     calib_dir = generate_calibration_set(args, data_dir)
