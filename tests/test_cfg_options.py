@@ -1,4 +1,4 @@
-"""--cfg-options / --restorer-options of the tools: mmengine's parsing, one usage line on a malformed entry."""
+"""--cfg-options / --restorer-options: parsed as mmengine does; a malformed entry is one usage error."""
 import argparse
 
 import pytest

@@ -201,7 +201,8 @@ def test_a_restorer_config_the_demo_cannot_use_is_a_one_line_error(demo, monkeyp
                                                                   says):
     monkeypatch.setitem(demo.CONFIGS, 'restorer', demo.CONFIGS['restorer'])  # main() sets both
     monkeypatch.setitem(demo.OPTIONS, 'restorer', {})
-    argv = ['--restorer-config', str(demo.ROOT / config)] + (['--restorer-options', *options] if options else [])
+    argv = ['--restorer-config', str(demo.ROOT / config)]
+    argv += ['--restorer-options', *options] if options else []
     with pytest.raises(SystemExit) as exit_info:
         demo.main(argv)
     assert exit_info.value.code == 2

@@ -5,7 +5,6 @@ a missing partner or a broken image, a checkpoint that does not fit or is refuse
 mmengine's Runner with a long traceback. :func:`one_line_errors` turns exactly those into one line; any
 other exception (a genuine bug) keeps its traceback.
 """
-import argparse
 import contextlib
 import sys
 from typing import Iterator, Optional

@@ -113,7 +113,8 @@ def main(argv=None) -> int:
         else:  # a bad tree fails before the models are built
             kinds = tree_kinds(args.data)
         if args.demo_dir and not args.restorer:
-            models['restorer'] = (demo_blend(Path(args.demo_dir), models['restorer'][0]), models['restorer'][1])
+            config, ckpt = models['restorer']
+            models['restorer'] = (demo_blend(Path(args.demo_dir), config), ckpt)
         chain = None if args.chain_config == 'none' else args.chain_config
         built = build_models(*models['restorer'], *models['segmentor'], *models['detector'], chain_cfg=chain,
                              precision=args.precision)
