@@ -126,15 +126,20 @@ def generate_data(args: argparse.Namespace) -> Path:
 # ---------------------------------------------------------------------------------------------------
 # 2. training
 # ---------------------------------------------------------------------------------------------------
+def load_config(name: str):
+    """``CONFIGS[name]`` with its ``OPTIONS`` merged in."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(str(CONFIGS[name]))
+    cfg.merge_from_dict(OPTIONS.get(name, {}))
+    return cfg
+
+
 def demo_config(name: str, data_dir: Path, iters: Optional[int] = None, blend: Optional[dict] = None):
     """The config with its ``OPTIONS`` and the demo's data root (and iteration budget, schedule rescaled to
     it; and the restorer's calibrated blend: ``dict(range=(low, high), frame_gate=(low, high) or None)``).
     The chained segmentation config gets the demo's restorer (``--restorer-config``) in front."""
-    from mmengine.config import Config
-
     from mmmofme.evaluation.confidence_calibration import set_confidence_range
-    cfg = Config.fromfile(str(CONFIGS[name]))
-    cfg.merge_from_dict(OPTIONS.get(name, {}))
+    cfg = load_config(name)
     if name == 'seg_chain':
         cfg.model.restorer = demo_config('restorer', data_dir).model.generator
     if blend is not None:
@@ -160,6 +165,7 @@ def train(name: str, args: argparse.Namespace, data_dir: Path, iters: int) -> Pa
     work_dir = Path(args.work_dir).resolve() / name
     ckpt = work_dir / f'iter_{iters}.pth'
     stamp = work_dir / 'demo_settings.json'
+    # as read back from the file (tuples become lists), so the comparison below is exact
     settings = json.loads(json.dumps(dict(config=str(Path(CONFIGS[name]).resolve()),
                                           options=OPTIONS.get(name, {}), iters=iters)))
     if args.reuse and ckpt.is_file():
@@ -424,12 +430,10 @@ def write_pngs(args, data_dir: Path, ckpts: Dict[str, Path], blend: dict) -> Lis
 def check_restorer_config(shown: str) -> None:
     """Fail in one line unless the restorer config (with its options) is an mmagic restorer config whose
     generator has a confidence head: the demo trains it and calibrates its blend."""
-    from mmengine.config import Config
     if not CONFIGS['restorer'].is_file():
         fail(f'{shown}: no such restorer config')
     try:
-        cfg = Config.fromfile(str(CONFIGS['restorer']))
-        cfg.merge_from_dict(OPTIONS['restorer'])
+        cfg = load_config('restorer')
     except Exception as err:  # noqa: BLE001 - any parse error of the user's file, in one line
         fail(f'{shown}: cannot read the config: {str(err).strip().splitlines()[0]}')
     generator = cfg.get('model', {}).get('generator')
