@@ -156,6 +156,16 @@ def test_the_chained_config_gets_the_chosen_restorer_and_its_options(demo, resto
     assert (chained.confidence_range, chained.frame_gate) == ((0.3, 0.6), (0.5, 0.7))
 
 
+def test_the_data_root_reaches_every_dataset_inside_wrappers(demo, restorer_choice, tmp_path):
+    # mofme-mixdr_synthetic.py trains on ConcatDataset([fixed pairs, RepeatDataset(randomised weather)])
+    restorer_choice('configs/synthetic/mofme-mixdr_synthetic.py')
+    cfg = demo.demo_config('restorer', tmp_path)
+    fixed, randomised = cfg.train_dataloader.dataset.datasets
+    assert 'data_root' not in cfg.train_dataloader.dataset and 'data_root' not in randomised
+    assert fixed.data_root == randomised.dataset.data_root == cfg.val_dataloader.dataset.data_root \
+        == str(tmp_path)
+
+
 @pytest.mark.parametrize('stamp, retrained', [
     (None, False),  # a checkpoint put there by hand: reused
     (dict(options={'randomness.seed': 1}), False),  # trained by an earlier demo with the same settings

@@ -50,14 +50,15 @@ def restorer_and_tiling(cfg: Config) -> Tuple[dict, Optional[dict]]:
 
 def task_weathers(cfg: Config) -> Tuple[str, ...]:
     """The weather of each task id, in task-id order, as the config's training dataset sets them (a
-    :class:`~mmmofme.mmagic.WeatherPairedDataset`, possibly inside dataset wrappers: the dataset's own
-    rule, :func:`~mmmofme.datasets.layouts.task_weather_order`); () for any other dataset (e.g. a chain
+    :class:`~mmmofme.mmagic.WeatherPairedDataset`, possibly inside dataset wrappers; of a ConcatDataset,
+    the first part: the dataset's own rule, :func:`~mmmofme.datasets.layouts.task_weather_order`); () for
+    any other dataset (e.g. a chain
     config's segmentation dataset, whose weathers say nothing about the restorer's task ids)."""
     from ..datasets.layouts import task_weather_order  # deferred: a heavy package
     from ..mmagic.datasets import WeatherPairedDataset
     dataset = (cfg.get('train_dataloader') or {}).get('dataset') or {}
-    while 'dataset' in dataset:  # dataset wrappers (RepeatDataset, ClassBalancedDataset)
-        dataset = dataset['dataset']
+    while 'dataset' in dataset or 'datasets' in dataset:  # wrappers: RepeatDataset, ConcatDataset (its first)
+        dataset = dataset['dataset'] if 'dataset' in dataset else dataset['datasets'][0]
     kind = dataset.get('type')
     if kind is not WeatherPairedDataset and str(kind).split('.')[-1] != 'WeatherPairedDataset':
         return ()  # e.g. 'mmmofme.WeatherPairedDataset' names it too

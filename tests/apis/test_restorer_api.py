@@ -89,6 +89,10 @@ def test_task_weathers_follow_the_datasets_rule():
     wrapped = dict(type='RepeatDataset', times=2, dataset=dict(type='mmmofme.WeatherPairedDataset',
                                                                layout='rainhazecityscapes'))
     assert task_weathers(config(wrapped)) == ('rain', 'fog')
+    # a ConcatDataset's task ids are its first part's (the parts share them through task_weathers)
+    concat = dict(type='ConcatDataset', datasets=[dict(type='WeatherPairedDataset', weathers=['snow', 'fog']),
+                                                  wrapped])
+    assert task_weathers(config(concat)) == ('snow', 'fog')
     # a chain config's perception dataset says nothing about the restorer's task ids
     chain = Config.fromfile(str(ROOT / 'configs' / 'synthetic' / 'mofme-fastscnn_synthetic.py'))
     assert chain.train_dataloader.dataset.get('weathers')  # it does name weathers, of its own
