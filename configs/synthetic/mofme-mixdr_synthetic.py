@@ -14,6 +14,10 @@ _randomised = dict(
     type='RepeatDataset', times=dr_repeats, dataset=dict(
         type='WeatherPairedDataset', layout='synthetic', data_root={{_base_.data_root}}, split='train',
         weathers=['clean'], task_weathers={{_base_.train_weathers}}, pipeline=[
+            # `img` is loaded (the clean frame, replaced by RandomWeather) only so both parts pack their
+            # metainfo in one key order: mmagic's DataSample.stack compares the key lists, whose order
+            # follows insertion, and a batch takes samples of both parts
+            dict(type='LoadImageFromFile', key='img', color_type='color', channel_order='rgb'),
             dict(type='LoadImageFromFile', key='gt', color_type='color', channel_order='rgb'),
             dict(type='ColorJitter', keys=['gt'], channel_order='rgb', brightness=0.35, contrast=0.2,
                  saturation=0.2, hue=0.02),

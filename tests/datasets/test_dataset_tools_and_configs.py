@@ -98,3 +98,31 @@ def test_det_configs(synthetic_root, name):
     train, val = _build_train_val('mmdet', _config(name, synthetic_root))
     assert len(train[0]['data_samples'].gt_instances) > 0
     assert {'weather', 'instances'} <= set(val[0]['data_samples'].metainfo)
+
+
+def test_the_mixed_config_packs_both_parts_metainfo_in_one_key_order(synthetic_root):
+    """mofme-mixdr_synthetic.py batches fixed pairs with randomised ones; mmagic's DataSample.stack compares
+    the samples' metainfo key lists, whose order follows the order PackInputs meets the keys in."""
+    from mmagic.structures import DataSample
+    cfg = Config.fromfile(str(ROOT / 'configs' / 'synthetic' / 'mofme-mixdr_synthetic.py'))
+    fixed_cfg, randomised_cfg = cfg.train_dataloader.dataset.datasets
+    for part in (fixed_cfg, randomised_cfg.dataset):
+        part.data_root = synthetic_root
+        next(t for t in part.pipeline if t.type == 'PairedRandomCrop').gt_patch_size = 16  # tiny frames
+    import mmmofme.mmagic  # noqa: F401  (registers WeatherPairedDataset and RandomWeather)
+    from mmagic.registry import DATASETS
+    with DefaultScope.overwrite_default_scope('mmagic'):
+        train = DATASETS.build(cfg.train_dataloader.dataset)
+    fixed, randomised = train.datasets[0], train.datasets[1].dataset
+
+    def packed_key_order(dataset):
+        results = dataset.get_data_info(0)
+        for transform in dataset.pipeline.transforms[:-1]:  # all but PackInputs
+            results = transform(results)
+        pack = dataset.pipeline.transforms[-1]
+        return [key for key in results if key in DataSample.META_KEYS or key in pack.meta_keys]
+
+    assert packed_key_order(fixed) == packed_key_order(randomised)
+    samples = [fixed[0]['data_samples'], randomised[0]['data_samples']]
+    assert samples[1].metainfo['weather'] in ('rain', 'fog', 'snow', 'raindrop', 'clean')
+    assert DataSample.stack(samples).gt_img.shape == (2, 3, 16, 16)
