@@ -109,8 +109,9 @@ def test_the_mixed_config_packs_both_parts_metainfo_in_one_key_order(synthetic_r
     for part in (fixed_cfg, randomised_cfg.dataset):
         part.data_root = synthetic_root
         next(t for t in part.pipeline if t.type == 'PairedRandomCrop').gt_patch_size = 16  # tiny frames
-    import mmmofme.mmagic  # noqa: F401  (registers WeatherPairedDataset and RandomWeather)
     from mmagic.registry import DATASETS
+
+    import mmmofme.mmagic  # noqa: F401  (registers WeatherPairedDataset and RandomWeather)
     with DefaultScope.overwrite_default_scope('mmagic'):
         train = DATASETS.build(cfg.train_dataloader.dataset)
     fixed, randomised = train.datasets[0], train.datasets[1].dataset
