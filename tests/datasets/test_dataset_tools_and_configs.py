@@ -103,15 +103,15 @@ def test_det_configs(synthetic_root, name):
 def test_the_mixed_config_packs_both_parts_metainfo_in_one_key_order(synthetic_root):
     """mofme-mixdr_synthetic.py batches fixed pairs with randomised ones; mmagic's DataSample.stack compares
     the samples' metainfo key lists, whose order follows the order PackInputs meets the keys in."""
+    from mmagic.registry import DATASETS
     from mmagic.structures import DataSample
+
+    import mmmofme.mmagic  # noqa: F401  (registers WeatherPairedDataset and RandomWeather)
     cfg = Config.fromfile(str(ROOT / 'configs' / 'synthetic' / 'mofme-mixdr_synthetic.py'))
     fixed_cfg, randomised_cfg = cfg.train_dataloader.dataset.datasets
     for part in (fixed_cfg, randomised_cfg.dataset):
         part.data_root = synthetic_root
         next(t for t in part.pipeline if t.type == 'PairedRandomCrop').gt_patch_size = 16  # tiny frames
-    from mmagic.registry import DATASETS
-
-    import mmmofme.mmagic  # noqa: F401  (registers WeatherPairedDataset and RandomWeather)
     with DefaultScope.overwrite_default_scope('mmagic'):
         train = DATASETS.build(cfg.train_dataloader.dataset)
     fixed, randomised = train.datasets[0], train.datasets[1].dataset
