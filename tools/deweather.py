@@ -39,6 +39,7 @@ import torch
 from mmengine.config import Config
 
 from mmmofme.apis import init_restorer, restore, task_weathers
+from mmmofme.deploy.autocast import PRECISIONS
 from mmmofme.models.moe import task_gate_count
 from mmmofme.utils.checkpoint import CheckpointError
 from mmmofme.utils.image_io import ImageReadError, RestoreFn, read_image, restore_any, write_image
@@ -67,7 +68,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--backend', choices=['pytorch', 'onnxruntime'], default='pytorch')
     parser.add_argument('--model', help='ONNX restorer graph (--backend onnxruntime)')
     parser.add_argument('--task', help='weather task of a task-gated restorer: its id or weather name')
-    parser.add_argument('--precision', choices=['fp32', 'bf16'], default='fp32',
+    parser.add_argument('--precision', choices=sorted(PRECISIONS), default='fp32',
                         help='--backend pytorch: bf16 runs convolutions and matrix products under bf16 '
                              'autocast (about half the CPU time; ~60 dB PSNR from fp32, docs/benchmarks.md)')
     return parser.parse_args(argv)
