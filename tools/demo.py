@@ -134,28 +134,20 @@ def load_config(name: str):
     return cfg
 
 
-def set_data_root(dataset: dict, data_root: str) -> None:
-    """Point a dataset config at ``data_root``, and every dataset inside its wrappers (``RepeatDataset``'s
-    ``dataset``, ``ConcatDataset``'s ``datasets``): a wrapper itself takes no ``data_root``."""
-    if 'datasets' in dataset or 'dataset' in dataset:
-        for inner in dataset.get('datasets', [dataset.get('dataset')]):
-            set_data_root(inner, data_root)
-    else:
-        dataset['data_root'] = data_root
-
-
 def demo_config(name: str, data_dir: Path, iters: Optional[int] = None, blend: Optional[dict] = None):
     """The config with its ``OPTIONS`` and the demo's data root (and iteration budget, schedule rescaled to
     it; and the restorer's calibrated blend: ``dict(range=(low, high), frame_gate=(low, high) or None)``).
     The chained segmentation config gets the demo's restorer (``--restorer-config``) in front."""
     from mmmofme.evaluation.confidence_calibration import set_confidence_range
+    from mmmofme.utils.dataset_config import leaf_datasets
     cfg = load_config(name)
     if name == 'seg_chain':
         cfg.model.restorer = demo_config('restorer', data_dir).model.generator
     if blend is not None:
         set_confidence_range(cfg, blend['range'], blend['frame_gate'])
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        set_data_root(cfg[loader].dataset, str(data_dir))
+        for dataset in leaf_datasets(cfg[loader].dataset):  # a wrapper itself takes no data_root
+            dataset['data_root'] = str(data_dir)
     if iters is not None:
         old = cfg.train_cfg.max_iters
         cfg.train_cfg.update(max_iters=iters, val_interval=iters)

@@ -12,6 +12,7 @@ external_kinds = ['ic-fog-3', 'ic-snow-3', 'ic-frost-3', 'ic-spatter-3']
 _fixed = {{_base_.train_dataloader.dataset}}
 _external = dict(type='WeatherPairedDataset', layout='cityscapes', data_root='data/transfer_train',
                  split='train', weathers=external_kinds,
+                 # the base's train_weathers, spelled out: a base placeholder cannot be concatenated
                  task_weathers=['rain', 'fog', 'snow', 'raindrop', 'clean'] + external_kinds,
                  pipeline={{_base_.train_dataloader.dataset.pipeline}})
 train_dataloader = dict(dataset=dict(_delete_=True, type='ConcatDataset', datasets=[_fixed, _external],

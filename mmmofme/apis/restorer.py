@@ -14,6 +14,7 @@ from torch import nn
 
 from ..models.chain import parse_restore_cfg, restore_images
 from ..utils.checkpoint import RESTORER_PREFIXES, load_weights_into, read_checkpoint
+from ..utils.dataset_config import leaf_datasets
 from .inference import TaskRestorer
 
 ConfigType = Union[str, Path, Config]
@@ -52,13 +53,11 @@ def task_weathers(cfg: Config) -> Tuple[str, ...]:
     """The weather of each task id, in task-id order, as the config's training dataset sets them (a
     :class:`~mmmofme.mmagic.WeatherPairedDataset`, possibly inside dataset wrappers; of a ConcatDataset,
     the first part: the dataset's own rule, :func:`~mmmofme.datasets.layouts.task_weather_order`); () for
-    any other dataset (e.g. a chain
-    config's segmentation dataset, whose weathers say nothing about the restorer's task ids)."""
+    any other dataset (e.g. a chain config's segmentation dataset, whose weathers say nothing about the
+    restorer's task ids)."""
     from ..datasets.layouts import task_weather_order  # deferred: a heavy package
     from ..mmagic.datasets import WeatherPairedDataset
-    dataset = (cfg.get('train_dataloader') or {}).get('dataset') or {}
-    while 'dataset' in dataset or 'datasets' in dataset:  # wrappers: RepeatDataset, ConcatDataset (its first)
-        dataset = dataset['dataset'] if 'dataset' in dataset else dataset['datasets'][0]
+    dataset = leaf_datasets((cfg.get('train_dataloader') or {}).get('dataset') or {})[0]
     kind = dataset.get('type')
     if kind is not WeatherPairedDataset and str(kind).split('.')[-1] != 'WeatherPairedDataset':
         return ()  # e.g. 'mmmofme.WeatherPairedDataset' names it too
