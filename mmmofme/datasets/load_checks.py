@@ -16,12 +16,16 @@ from typing import List, Optional, Sequence
 
 import cv2
 
-__all__ = ['ImageLoadError', 'unreadable_files', 'sample_problem', 'broken_sample_message',
-           'NamedLoadErrorMixin']
+__all__ = ['ImageLoadError', 'MixedSamplesError', 'unreadable_files', 'sample_problem',
+           'broken_sample_message', 'NamedLoadErrorMixin']
 
 
 class ImageLoadError(OSError):
     """A sample's image or label file is missing, truncated or not an image."""
+
+
+class MixedSamplesError(ValueError):
+    """One batch holds samples whose pipelines gave them different fields (datasets mixed in one loader)."""
 
 
 def unreadable_files(paths: Sequence[str]) -> List[str]:

@@ -12,13 +12,13 @@ from typing import Iterator, Optional
 from mmengine.config import DictAction
 
 from ..datasets.layouts import DatasetLayoutError
-from ..datasets.load_checks import ImageLoadError, broken_sample_message
+from ..datasets.load_checks import ImageLoadError, MixedSamplesError, broken_sample_message
 from .checkpoint import CheckpointError
 from .image_io import ImageReadError
 
 __all__ = ['user_error_message', 'one_line_errors', 'CfgOptionsAction']
 
-_NAMED_ERRORS = (CheckpointError, DatasetLayoutError, ImageLoadError, ImageReadError)
+_NAMED_ERRORS = (CheckpointError, DatasetLayoutError, ImageLoadError, ImageReadError, MixedSamplesError)
 
 
 def _first_line(err: BaseException) -> str:

@@ -103,7 +103,7 @@ def test_det_configs(synthetic_root, name):
 def test_the_mixed_config_packs_both_parts_metainfo_in_one_key_order(synthetic_root):
     """mofme-mixdr_synthetic.py batches fixed pairs with randomised ones; mmagic's DataSample.stack compares
     the samples' metainfo key lists, whose order follows the order PackInputs meets the keys in."""
-    from mmagic.registry import DATASETS
+    from mmagic.registry import DATASETS, MODELS
     from mmagic.structures import DataSample
 
     import mmmofme.mmagic  # noqa: F401  (registers WeatherPairedDataset and RandomWeather)
@@ -127,3 +127,8 @@ def test_the_mixed_config_packs_both_parts_metainfo_in_one_key_order(synthetic_r
     samples = [fixed[0]['data_samples'], randomised[0]['data_samples']]
     assert samples[1].metainfo['weather'] in ('rain', 'fog', 'snow', 'raindrop', 'clean')
     assert DataSample.stack(samples).gt_img.shape == (2, 3, 16, 16)
+    with DefaultScope.overwrite_default_scope('mmagic'):  # and the config's preprocessor stacks them
+        preprocessor = MODELS.build(cfg.model.data_preprocessor)
+    inputs = [fixed[0]['inputs'], randomised[0]['inputs']]
+    batch = preprocessor(dict(inputs=inputs, data_samples=samples), True)
+    assert batch['data_samples'].gt_img.shape == (2, 3, 16, 16)

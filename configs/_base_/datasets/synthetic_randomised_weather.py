@@ -7,7 +7,8 @@
 randomised_weather_pipeline = [
     # `img` (the clean frame, replaced by RandomWeather) is loaded as the fixed-weather pipeline loads it, so
     # both pack their metainfo in one key order: mmagic's DataSample.stack compares the key lists, whose
-    # order follows insertion, when a batch mixes the two (mofme-mixdr_synthetic.py)
+    # order follows insertion, when a batch mixes the two (mofme-mixdr_synthetic.py). The restorers'
+    # MixedBatchDataPreprocessor aligns the order anyway; this keeps mmagic's own DataPreprocessor working.
     dict(type='LoadImageFromFile', key='img', color_type='color', channel_order='rgb'),
     dict(type='LoadImageFromFile', key='gt', color_type='color', channel_order='rgb'),
     dict(type='ColorJitter', keys=['gt'], channel_order='rgb', brightness=0.35, contrast=0.2, saturation=0.2,

@@ -22,6 +22,6 @@ model = dict(
     aux_loss_weights=dict(loss_lb=1e-2, loss_uc=5e-3),
     # full images are restored in non-overlapping crops of the training size (the paper's test setup)
     test_cfg=dict(crop_size=256, stride=None),
-    data_preprocessor=dict(type='DataPreprocessor', mean=[0., 0., 0.], std=[255., 255., 255.],
+    data_preprocessor=dict(type='MixedBatchDataPreprocessor', mean=[0., 0., 0.], std=[255., 255., 255.],
                            output_channel_order='RGB'),
 )
