@@ -53,10 +53,10 @@ class AutocastRestorer(nn.Module):
         return self.restorer.gate_frames(images, stitched)
 
 
-def check_precision(precision: str) -> str:
-    """``precision`` itself if it is one of :data:`PRECISIONS`, else a one-line ValueError."""
+def check_precision(precision: str, name: str = 'precision') -> str:
+    """``precision`` itself if it is one of :data:`PRECISIONS`, else a one-line ValueError naming ``name``."""
     if precision not in PRECISIONS:
-        raise ValueError(f'precision {precision!r}: choose one of {sorted(PRECISIONS)}')
+        raise ValueError(f'{name} {precision!r}: choose one of {sorted(PRECISIONS)}')
     return precision
 
 

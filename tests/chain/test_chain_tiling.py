@@ -41,7 +41,7 @@ def test_restore_clamps_to_the_unit_range():
     (dict(mode='tiles'), "'whole' or 'slide'"),
     (dict(mode='slide'), 'crop_size'),
     (dict(mode='whole', crop_size=(8, 8)), 'unknown keys'),
-    (dict(mode='whole', precision='fp16'), "precision must be one of \\['bf16', 'fp32'\\], got 'fp16'"),
+    (dict(mode='whole', precision='fp16'), r"restore_cfg precision 'fp16': choose one of \['bf16', 'fp32'\]"),
 ])
 def test_bad_restore_cfg_is_a_clear_error(cfg, message):
     with pytest.raises(ValueError, match=message):

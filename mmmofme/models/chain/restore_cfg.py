@@ -17,12 +17,11 @@ def parse_restore_cfg(restore_cfg: Optional[dict]) -> dict:
     Returns:
         A new dict with every key of its mode set (``precision`` only when given).
     """
-    from ...deploy.autocast import PRECISIONS  # deferred: mmmofme.deploy imports the model packages
+    from ...deploy.autocast import check_precision  # deferred: mmmofme.deploy imports the model packages
     cfg = dict(restore_cfg or dict(mode='whole'))
     mode = cfg.setdefault('mode', 'whole')
-    precision = cfg.get('precision', 'fp32')  # absent = fp32, so existing configs' dicts stay as they were
-    if precision not in PRECISIONS:
-        raise ValueError(f'restore_cfg precision must be one of {sorted(PRECISIONS)}, got {precision!r}')
+    # absent = fp32, so existing configs' dicts stay as they were
+    check_precision(cfg.get('precision', 'fp32'), 'restore_cfg precision')
     if mode == 'whole':
         unknown = set(cfg) - {'mode', 'precision'}
     elif mode == 'slide':
