@@ -12,6 +12,7 @@ from mmengine.config import Config
 from mmengine.registry import MODELS
 from transfer_helpers import SIZE, VAL_FRAMES
 
+from mmmofme.apis.demo_dir import demo_blend
 from mmmofme.datasets.transfer.writer import write_transfer_set
 from mmmofme.evaluation.transfer_eval import build_models, evaluate_transfer
 from mmmofme.evaluation.transfer_report import PSNR_CAP
@@ -117,14 +118,14 @@ def test_tool_errors_are_one_line(tmp_path, capsys):
 def test_demo_dir_evaluates_the_blend_the_demo_calibrated(tmp_path):
     """``--demo-dir`` scores the restorer as the demo does: with the range and gate of its calibration."""
     cfg = str(ROOT / 'configs/synthetic/mofme_synthetic.py')
-    assert tool.demo_blend(tmp_path, cfg) == cfg  # no calibration: the config as it is
+    assert demo_blend(tmp_path, cfg) == cfg  # no calibration: the config as it is
     (tmp_path / 'calibration').mkdir()
     result = tmp_path / 'calibration' / 'confidence_calibration.json'
     result.write_text(json.dumps(dict(range=[0.2, 0.4], frame_gate=[0.5, 0.7], feasible=True)))
-    generator = tool.demo_blend(tmp_path, cfg).model.generator
+    generator = demo_blend(tmp_path, cfg).model.generator
     assert (generator.confidence_range, generator.frame_gate) == ((0.2, 0.4), (0.5, 0.7))
     result.write_text(json.dumps(dict(range=[0.0, 0.1], frame_gate=None)))
-    assert tool.demo_blend(tmp_path, cfg).model.generator.frame_gate is None
+    assert demo_blend(tmp_path, cfg).model.generator.frame_gate is None
     result.write_text('{"range": [0.2')
     with pytest.raises(ValueError, match=r'confidence_calibration.json: not a calibration result'):
-        tool.demo_blend(tmp_path, cfg)
+        demo_blend(tmp_path, cfg)

@@ -17,7 +17,6 @@ no-harm verdict (definitions in ``docs/transfer.md``). Writes ``transfer.md`` (a
 ``transfer.json``, ``transfer_bars.png`` and ``transfer_examples.png`` to ``--out-dir``.
 """
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -51,42 +50,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def demo_models(demo_dir: Path) -> dict:
-    """``{name: (config, checkpoint)}`` from a demo work dir; fails naming the missing file."""
-    found = {}
-    for name in ('restorer', 'segmentor', 'detector'):
-        cfg = demo_dir / name / f'{name}_demo.py'
-        ckpts = sorted((demo_dir / name).glob('iter_*.pth'), key=lambda p: int(p.stem.split('_')[1]))
-        if not cfg.is_file():
-            raise FileNotFoundError(f'{cfg}: missing (run the demo first: make demo)')
-        if not ckpts:
-            raise FileNotFoundError(f'{demo_dir / name}/iter_*.pth: no checkpoint (run the demo first: '
-                                    'make demo)')
-        found[name] = (str(cfg), str(ckpts[-1]))
-    return found
-
-
-def demo_blend(demo_dir: Path, restorer_cfg: str):
-    """The restorer config with the confidence range and frame gate the demo's calibration chose (the blend
-    the demo evaluates), or the config path as it is when the demo dir has no calibration."""
-    calibration = demo_dir / 'calibration' / 'confidence_calibration.json'
-    if not calibration.is_file():
-        return restorer_cfg
-    from mmengine.config import Config
-
-    from mmmofme.evaluation.confidence_calibration import describe, set_confidence_range
-    try:
-        chosen = json.loads(calibration.read_text())
-        blend = dict(range=chosen['range'], frame_gate=chosen['frame_gate'])
-    except (json.JSONDecodeError, KeyError, TypeError) as err:
-        raise ValueError(f'{calibration}: not a calibration result ({type(err).__name__}: {err})') from None
-    print(f'the demo\'s calibrated blend: {describe(blend)} ({calibration})')
-    return set_confidence_range(Config.fromfile(restorer_cfg), blend['range'], blend['frame_gate'])
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
     os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
+    from mmmofme.apis.demo_dir import demo_blend, demo_models
     from mmmofme.datasets.layouts import DatasetLayoutError
     from mmmofme.datasets.transfer import SPLITS
     from mmmofme.evaluation.transfer_eval import build_models, evaluate_transfer, tree_kinds
