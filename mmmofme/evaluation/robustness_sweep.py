@@ -17,7 +17,7 @@ import numpy as np
 from mmengine.utils import ProgressBar
 
 from ..datasets.transfer.external import seeded_global_state
-from .transfer_eval import capped_psnr
+from .transfer_eval import psnr_ssim
 
 __all__ = ['CORRUPTION_GROUPS', 'corruption_names', 'corrupt_frame', 'sweep_corruptions', 'markdown_table',
            'plot_gains']
@@ -63,7 +63,6 @@ class _CorruptionUnavailable(Exception):
 
 def _cell(restore_fn: RestoreFn, frames: Sequence[np.ndarray], corruption: str, severity: int,
           seed: int) -> dict:
-    from mmagic.evaluation.metrics.ssim import ssim
     rng = np.random.default_rng([seed, severity, *corruption.encode()])
     scores = []
     for clean in frames:
@@ -75,14 +74,12 @@ def _cell(restore_fn: RestoreFn, frames: Sequence[np.ndarray], corruption: str, 
         if restored.shape != clean.shape or restored.dtype != np.uint8:
             raise ValueError(f'the restorer returned {restored.dtype} {restored.shape} for a {clean.shape} '
                              'uint8 frame')
-        scores.append([capped_psnr(corrupted, clean), capped_psnr(restored, clean),
-                       float(ssim(corrupted, clean, input_order='HWC')),
-                       float(ssim(restored, clean, input_order='HWC'))])
+        scores.append(psnr_ssim(corrupted, clean) + psnr_ssim(restored, clean))
     scores = np.asarray(scores)
-    psnr_in, psnr_out, ssim_in, ssim_out = scores.mean(axis=0).tolist()
+    psnr_in, ssim_in, psnr_out, ssim_out = scores.mean(axis=0).tolist()
     return dict(corruption=corruption, severity=severity, frames=len(frames), psnr_in=psnr_in,
                 psnr_out=psnr_out, ssim_in=ssim_in, ssim_out=ssim_out, gain=psnr_out - psnr_in,
-                worst_frame_gain=float((scores[:, 1] - scores[:, 0]).min()), harmed=psnr_out < psnr_in,
+                worst_frame_gain=float((scores[:, 2] - scores[:, 0]).min()), harmed=psnr_out < psnr_in,
                 error=None)
 
 

@@ -189,7 +189,8 @@ def capped_psnr(img: np.ndarray, clean: np.ndarray) -> float:
     return min(float(psnr(img, clean, input_order='HWC')), PSNR_CAP)
 
 
-def _psnr_ssim(img: np.ndarray, clean: np.ndarray) -> tuple:
+def psnr_ssim(img: np.ndarray, clean: np.ndarray) -> tuple:
+    """``(capped PSNR, SSIM)`` of two (H, W, C) uint8 images, by mmagic's metrics."""
     from mmagic.evaluation.metrics.ssim import ssim
     return capped_psnr(img, clean), float(ssim(img, clean, input_order='HWC'))
 
@@ -291,7 +292,7 @@ def evaluate_transfer(data_root: str, models: TransferModels, kinds: Optional[Se
             weathered = clean_bgr if kind == CLEAN_TAG else read_bgr(path)
             restored = np.ascontiguousarray(models.restore(weathered[..., ::-1])[..., ::-1])
             clean_rgb = clean_bgr[..., ::-1]
-            image_scores.append(_psnr_ssim(weathered[..., ::-1], clean_rgb) + _psnr_ssim(restored[..., ::-1],
+            image_scores.append(psnr_ssim(weathered[..., ::-1], clean_rgb) + psnr_ssim(restored[..., ::-1],
                                                                                          clean_rgb))
             if kind == CLEAN_TAG:  # the weathered input is the clean frame: its predictions are known
                 seg = [clean_seg] + models.segment([restored])

@@ -94,8 +94,7 @@ def main(argv=None) -> int:
         install_checkpoint_loader()
         tiling = None if args.chain_config == 'none' else restorer_and_tiling(
             Config.fromfile(args.chain_config))[1]
-        model = init_restorer(config if isinstance(config, Config) else Config.fromfile(config), ckpt,
-                              device='cpu', restore_cfg=tiling)
+        model = init_restorer(config, ckpt, device='cpu', restore_cfg=tiling)
         results = sweep_corruptions(lambda bgr: restore(model, bgr), frames, corruptions, args.severities,
                                     seed=args.seed)
     except (DatasetLayoutError, FileNotFoundError, CheckpointError, OSError, ValueError) as err:
